@@ -1,0 +1,74 @@
+"""The Channel protocol: adapters translate one neutral OutboundMessage into a provider call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class SendStatus(StrEnum):
+    SENT = "sent"  # the provider accepted it
+    RETRYABLE = "retryable"  # certainly not sent (rate limit, provider down before accepting)
+    PERMANENT = "permanent"  # will never succeed as is (invalid number, rejected address)
+    UNKNOWN = "unknown"  # may or may not have been sent (timeout after the request left)
+
+
+@dataclass(frozen=True, slots=True)
+class PostalAddress:
+    name: str
+    line1: str
+    city: str
+    state: str
+    zip: str
+    line2: str = ""
+
+    def lines(self) -> list[str]:
+        return [
+            self.name,
+            self.line1,
+            *([self.line2] if self.line2 else []),
+            f"{self.city}, {self.state} {self.zip}",
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A rendered message ready for a channel. `to` is an E.164 phone, an email, or a recipient name."""
+
+    message_id: int
+    channel: str
+    to: str
+    text: str
+    subject: str | None = None
+    html: str | None = None
+    template: str = ""
+    account_ref: str = ""  # masked account number, for manifests
+    postal: PostalAddress | None = None
+    unsubscribe_url: str | None = None
+    status_callback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    status: SendStatus
+    provider_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    # The provider says the recipient opted out (Twilio 21610): record it, never retry.
+    opted_out: bool = False
+    detail: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def sent(cls, provider_id: str, **detail: str) -> SendResult:
+        return cls(SendStatus.SENT, provider_id=provider_id, detail=detail)
+
+
+class Channel(Protocol):
+    """One provider. `send` never raises for provider errors: it classifies them."""
+
+    name: str
+
+    async def send(self, message: OutboundMessage) -> SendResult: ...
+
+    async def aclose(self) -> None: ...
