@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from outreach.compliance.policy import Policy
@@ -133,7 +141,7 @@ DEV_SECRET_KEY = "outreach-dev-only-secret-key"  # noqa: S105 - refused outside 
 
 StepChannel = Literal["sms", "email", "letter"]
 OnlyIf = Literal["email_on_file", "phone_on_file", "address_on_file"]
-SkipIf = Literal["paid", "disputed", "promise_active"]
+SkipIf = Literal["paid", "disputed"]
 StopWhen = Literal["paid", "dispute", "cease", "attorney", "bankruptcy", "deceased"]
 MessageKind = Literal["collection", "validation_notice", "cease_ack", "remedy"]
 
@@ -180,16 +188,17 @@ class Campaign(_Model):
     )
     steps: list[Step] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _steps_ordered_and_unique(self) -> Campaign:
-        ids = [s.id for s in self.steps]
+    @field_validator("steps")
+    @classmethod
+    def _steps_ordered_and_unique(cls, steps: list[Step]) -> list[Step]:
+        ids = [s.id for s in steps]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"step ids must be unique; repeated: {', '.join(dupes)}")
-        days = [s.day for s in self.steps]
+        days = [s.day for s in steps]
         if days != sorted(days):
             raise ValueError("steps must be listed in order of their day")
-        return self
+        return steps
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -341,6 +350,18 @@ class Config:
     def resolve(self, path: str) -> Path:
         """Paths in outreach.toml are relative to the working directory, like the database URL."""
         return Path(path)
+
+    def relocate(self, directory: Path) -> Config:
+        """Put the database and every output folder under `directory` (demo, tests)."""
+        self.secrets.database_url = f"sqlite:///{directory / 'outreach.db'}"
+        f = self.file
+        self.file = f.model_copy(
+            update={
+                "letter": f.letter.model_copy(update={"output_dir": str(directory / "letters")}),
+                "sandbox": f.sandbox.model_copy(update={"dir": str(directory / "sandbox")}),
+            }
+        )
+        return self
 
     def validate_all(self) -> None:
         """Load everything now so errors surface at start-up, not at the first send."""

@@ -199,7 +199,7 @@ class Message(Base):
         # A step can never be planned twice.
         UniqueConstraint("enrollment_id", "step_id", name="uq_messages_enrollment_step"),
         Index("ix_messages_due", "state", "due_at"),
-        Index("ix_messages_debtor_created", "debtor_id", "created_at"),
+        Index("ix_messages_debtor_sent", "debtor_id", "sent_at"),
         Index("ix_messages_lease", "state", "lease_expires_at"),
     )
 

@@ -1,0 +1,41 @@
+"""The validation period (F15): when the consumer's 30 days to dispute end.
+
+Regulation F (1006.34(b)(5)) lets us assume receipt 5 days after sending, not counting
+Saturdays, Sundays and federal legal public holidays; the period ends 30 days after that.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+RECEIPT_BUSINESS_DAYS = 5
+VALIDATION_DAYS = 30
+
+
+def validation_period_end(sent_on: date) -> date:
+    """Last day of the validation period for a notice sent on `sent_on`."""
+    return business_days_after(sent_on, RECEIPT_BUSINESS_DAYS) + timedelta(days=VALIDATION_DAYS)
+
+
+def business_days_after(day: date, n: int) -> date:
+    """The n-th weekday after `day` that is not a US federal holiday (observed dates count)."""
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    while n:
+        day += timedelta(days=1)
+        if is_business_day(day):
+            n -= 1
+    return day
+
+
+def is_business_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _federal_holidays(day.year)
+
+
+@lru_cache(maxsize=64)
+def _federal_holidays(year: int) -> frozenset[date]:
+    """One year of US federal holidays, frozen: the holidays object fills years lazily."""
+    return frozenset(holidays.country_holidays("US", years=year))

@@ -1,0 +1,42 @@
+"""Signed links put in messages: one-click unsubscribe, payment, dispute.
+
+Tokens are signed with OUTREACH_SECRET_KEY (itsdangerous), so a link cannot be forged to
+opt out or look at someone else's account; payment links expire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from itsdangerous import URLSafeTimedSerializer
+
+PAY_LINK_MAX_AGE = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class LinkBuilder:
+    base_url: str
+    secret_key: str
+
+    def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self.secret_key, salt=f"outreach.{purpose}")
+
+    def unsubscribe(self, contact_point_id: int, message_id: int) -> str:
+        token = self._serializer("unsubscribe").dumps({"cp": contact_point_id, "m": message_id})
+        return f"{self.base_url}/u/{token}"
+
+    def pay(self, account_id: int) -> str:
+        token = self._serializer("pay").dumps({"a": account_id})
+        return f"{self.base_url}/pay/{token}"
+
+    def dispute(self, account_id: int) -> str:
+        token = self._serializer("dispute").dumps({"a": account_id})
+        return f"{self.base_url}/dispute/{token}"
+
+    def status_callback(self) -> str:
+        return f"{self.base_url}/webhooks/twilio/status"
+
+    def read(self, purpose: str, token: str, max_age: int | None = None) -> dict[str, int]:
+        """Decode a token; raises itsdangerous.BadSignature (or SignatureExpired)."""
+        data: dict[str, int] = self._serializer(purpose).loads(token, max_age=max_age)
+        return data

@@ -1,0 +1,97 @@
+"""Build the template context (see outreach/render_context.py for its fields) from database rows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from outreach.compliance import validation_period_end
+from outreach.config import AgencySettings
+from outreach.masking import mask
+from outreach.models import Account, ContactPoint, Debtor
+
+_ZERO = Decimal("0.00")
+
+
+def _decimal(value: Any) -> Decimal:
+    return Decimal(str(value)) if value not in (None, "") else _ZERO
+
+
+def _date(value: Any, default: date) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value) if value else default
+
+
+def local_today(now: datetime, zones: tuple[str, ...]) -> date:
+    """The debtor's calendar date; with several zones, the westernmost (the latest to change)."""
+    if not zones:
+        return now.date()
+    return min(now.astimezone(ZoneInfo(z)).date() for z in zones)
+
+
+def build_context(
+    *,
+    debtor: Debtor,
+    account: Account | None,
+    agency: AgencySettings,
+    address: ContactPoint | None,
+    links: dict[str, str | None],
+    today: date,
+    validation_sent_on: date | None,
+    campaign: str,
+    step: str,
+    first_contact: bool,
+) -> dict[str, Any]:
+    item = (account.itemization if account else None) or {}
+    sent_on = validation_sent_on or today
+    addr = (address.address or {}) if address else {}
+    mailing = [debtor.full_name]
+    if addr:
+        mailing += [addr.get("line1", "")]
+        mailing += [addr["line2"]] if addr.get("line2") else []
+        mailing += [f"{addr.get('city', '')}, {addr.get('state', '')} {addr.get('zip', '')}"]
+    state = account.state if account else None
+    return {
+        "debtor": {
+            "first_name": debtor.first_name,
+            "last_name": debtor.last_name,
+            "full_name": debtor.full_name,
+            "language": debtor.language,
+        },
+        "account": {
+            "creditor": account.creditor if account else "",
+            "original_creditor": account.original_creditor if account else None,
+            "account_ref": mask(account.account_number) if account else "",
+            "balance": _decimal(account.balance) if account else _ZERO,
+            "due_date": account.due_date if account else None,
+            "days_past_due": account.days_past_due if account else 0,
+            "state": state,
+            "itemization": {
+                "date": _date(item.get("date"), today),
+                "amount": _decimal(item.get("amount")),
+                "interest": _decimal(item.get("interest")),
+                "fees": _decimal(item.get("fees")),
+                "payments": _decimal(item.get("payments")),
+                "credits": _decimal(item.get("credits")),
+            },
+        },
+        "agency": {
+            "name": agency.name,
+            "phone": agency.phone,
+            "email": agency.email,
+            "website": agency.website,
+            "address": list(agency.address),
+            "hours": agency.hours,
+            "license": agency.licenses.get(state or "") or agency.licenses.get(addr.get("state", "")),
+        },
+        "validation": {"sent_on": sent_on, "period_ends": validation_period_end(sent_on)},
+        "links": links,
+        "mailing_address": mailing,
+        "today": today,
+        "campaign": campaign,
+        "step": step,
+        "first_contact": first_contact,
+    }

@@ -1,0 +1,345 @@
+"""Render message templates (sms, email, letter) with Jinja2, sandboxed and strict.
+
+Templates live in directories searched in order, so operations can override a shipped template
+by dropping a file of the same name into `config/templates/`. One Environment per Renderer keeps
+compiled templates cached: the dispatcher renders thousands of sms/email messages a second.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, NoReturn
+
+import jinja2
+from jinja2 import FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from outreach.render_context import TemplateContext, sample_context
+
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+
+# F14: the first communication says both; later ones at least the second.
+MINI_MIRANDA_FIRST = (
+    "This is an attempt to collect a debt and any information obtained will be used for that purpose."
+)
+MINI_MIRANDA = "This communication is from a debt collector."
+SMS_OPT_OUT = "Reply STOP to opt out."  # F11, T4
+
+class TemplateError(Exception):
+    """A template failed to load or render; says which template, where, and why."""
+
+    def __init__(self, name: str, line: int | None, message: str) -> None:
+        self.name = name
+        self.line = line
+        self.message = message
+        where = f"{name}, line {line}" if line is not None else name
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str | None
+    text: str
+    html: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentPlan:
+    """Equal monthly payments rounded up to the cent; the last one absorbs the difference."""
+
+    months: int
+    payment: Decimal
+    final_payment: Decimal
+
+
+# --- filters and globals ----------------------------------------------------------------------
+
+_CENT = Decimal("0.01")
+
+
+def money(value: Decimal | int | float | str) -> str:
+    amount = Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def longdate(value: date | datetime) -> str:
+    return f"{value:%B} {value.day}, {value.year}"
+
+
+def phone(value: str) -> str:
+    """+18005550199 -> (800) 555-0199; anything else unchanged."""
+    digits = value[2:] if value.startswith("+1") else value
+    if len(digits) == 10 and digits.isdigit():
+        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+    return value
+
+
+def period(value: str) -> str:
+    """End a sentence once: "Acme Bank, N.A." stays, "Acme Bank" gets its full stop."""
+    return value if value.endswith((".", "!", "?")) else f"{value}."
+
+
+def css_string(value: str) -> Markup:
+    """Text safe inside a CSS string in a <style> block (where HTML escaping does not apply)."""
+    return Markup("".join(c if c.isalnum() or c in " *#-_,." else f"\\{ord(c):x} " for c in value))
+
+
+def payment_plan(balance: Decimal | int | str, months: int) -> PaymentPlan:
+    total = Decimal(str(balance)).quantize(_CENT, rounding=ROUND_HALF_UP)
+    if months < 1:
+        raise ValueError("a payment plan needs at least one month")
+    payment = (total / months).quantize(_CENT, rounding=ROUND_CEILING)
+    final = total - payment * (months - 1)
+    if final <= 0:  # tiny balances: fewer payments would be needed; keep it honest
+        payment = final = (total / months).quantize(_CENT, rounding=ROUND_HALF_UP)
+    return PaymentPlan(months=months, payment=payment, final_payment=final)
+
+
+@pass_context
+def mini_miranda(ctx: Context, full: bool = False) -> str:
+    """The F14 disclosure. `full` (letters, email): both sentences. Otherwise (SMS, where every
+    character counts) the first-contact sentence on a first contact, else the short one."""
+    if full:
+        return f"{MINI_MIRANDA} {MINI_MIRANDA_FIRST}"
+    return MINI_MIRANDA_FIRST if ctx.get("first_contact") else MINI_MIRANDA
+
+
+@pass_context
+def license_line(ctx: Context) -> str:
+    """The state license (e.g. CA Civ. Code 1788.11), or "" where none applies."""
+    agency = ctx.get("agency")
+    number = getattr(agency, "license", None)
+    if not number:
+        return ""
+    account = ctx.get("account")
+    state = getattr(account, "state", None)
+    return f"{state} license no. {number}" if state else f"License no. {number}"
+
+
+def fail(message: str) -> NoReturn:
+    """Let a template refuse to render data it must not send (e.g. an itemization that doesn't add up)."""
+    raise ValueError(message)
+
+
+# --- SMS encoding (see REFERENCE.md, SMS encoding) ---------------------------------------------
+
+_GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENDED = set("^{}\\[]~|€\f")
+
+
+def non_gsm7(text: str) -> list[str]:
+    """Characters that would force the whole SMS into UCS-2."""
+    return sorted({c for c in text if c not in _GSM7_BASIC and c not in _GSM7_EXTENDED})
+
+
+def sms_segments(text: str) -> int:
+    """How many segments `text` takes: GSM-7 160/153 (extension chars count 2), else UCS-2 70/67."""
+    if non_gsm7(text):
+        units, single, multi = len(text.encode("utf-16-le")) // 2, 70, 67
+    else:
+        units, single, multi = len(text) + sum(c in _GSM7_EXTENDED for c in text), 160, 153
+    if units <= single:
+        return 1
+    return -(-units // multi)
+
+
+# --- the renderer --------------------------------------------------------------------------------
+
+_WS = re.compile(r"\s+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _files_for(name: str) -> tuple[str | None, str, str | None]:
+    """(subject, text, html) template files for a template name."""
+    channel, _, rest = name.partition("/")
+    if not rest or "/" in rest or rest.startswith((".", "_")):
+        raise TemplateError(name, None, "template names look like sms/NAME, email/NAME, letter/NAME")
+    if channel == "sms":
+        return None, f"sms/{rest}.txt", None
+    if channel == "email":
+        return f"email/{rest}/subject.txt", f"email/{rest}/body.txt", f"email/{rest}/body.html"
+    if channel == "letter":
+        return None, "", f"letter/{rest}.html"
+    raise TemplateError(name, None, f"unknown channel {channel!r} (expected sms, email or letter)")
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line Jinja put into the rewritten traceback (innermost template frame)."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith((".txt", ".html")):
+            line = frame.lineno
+    return line
+
+
+class Renderer:
+    def __init__(self, template_dirs: Sequence[Path] | None = None) -> None:
+        dirs = list(template_dirs) if template_dirs else [PACKAGE_TEMPLATES]
+        self.template_dirs = [Path(d) for d in dirs]
+        self.env = SandboxedEnvironment(
+            loader=FileSystemLoader([str(d) for d in self.template_dirs]),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(["html"], default_for_string=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            auto_reload=False,
+            cache_size=-1,
+        )
+        self.env.filters.update(
+            money=money, longdate=longdate, phone=phone, period=period, css_string=css_string
+        )
+        self.env.globals.update(
+            mini_miranda=mini_miranda,
+            license_line=license_line,
+            payment_plan=payment_plan,
+            fail=fail,
+            MINI_MIRANDA=MINI_MIRANDA,
+            MINI_MIRANDA_FIRST=MINI_MIRANDA_FIRST,
+            SMS_OPT_OUT=SMS_OPT_OUT,
+        )
+        self._compiled: dict[str, tuple[jinja2.Template | None, ...]] = {}
+
+    # Loading --------------------------------------------------------------------------------
+
+    def _load(self, name: str) -> tuple[jinja2.Template | None, ...]:
+        cached = self._compiled.get(name)
+        if cached is not None:
+            return cached
+        subject_file, text_file, html_file = _files_for(name)
+        required = {text_file or html_file}
+        if name.startswith("email/"):
+            required.add(subject_file)
+        loaded: list[jinja2.Template | None] = []
+        for file in (subject_file, text_file, html_file):
+            if not file:
+                loaded.append(None)
+                continue
+            try:
+                loaded.append(self.env.get_template(file))
+            except jinja2.TemplateNotFound as exc:
+                if file in required or exc.name != file:
+                    raise TemplateError(name, None, f"template file not found: {exc.name}") from exc
+                loaded.append(None)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(name, exc.lineno, f"{exc.name or file}: {exc.message}") from exc
+        result = tuple(loaded)
+        self._compiled[name] = result
+        return result
+
+    def template_names(self) -> list[str]:
+        """Every renderable template across all directories (names starting with _ are parts)."""
+        names: set[str] = set()
+        for root in self.template_dirs:
+            names.update(
+                f"sms/{p.stem}" for p in (root / "sms").glob("*.txt") if not p.stem.startswith("_")
+            )
+            names.update(
+                f"email/{p.parent.name}"
+                for p in (root / "email").glob("*/body.txt")
+                if not p.parent.name.startswith("_")
+            )
+            names.update(
+                f"letter/{p.stem}"
+                for p in (root / "letter").glob("*.html")
+                if not p.stem.startswith("_")
+            )
+        return sorted(names)
+
+    # Rendering ------------------------------------------------------------------------------
+
+    def render(self, template: str, context: TemplateContext | Mapping[str, Any]) -> Rendered:
+        subject_t, text_t, html_t = self._load(template)
+        values = context.as_dict() if isinstance(context, TemplateContext) else context
+        try:
+            subject = _WS.sub(" ", subject_t.render(values)).strip() if subject_t else None
+            text = text_t.render(values) if text_t else ""
+            html = html_t.render(values) if html_t else None
+        except jinja2.TemplateError as exc:
+            raise TemplateError(template, _template_line(exc), exc.message or str(exc)) from exc
+        except (ValueError, TypeError, ArithmeticError, AttributeError, KeyError) as exc:
+            raise TemplateError(template, _template_line(exc), str(exc)) from exc
+        if template.startswith("sms/"):
+            text = _WS.sub(" ", text).strip()  # authors wrap lines; an SMS is one paragraph
+        elif text:
+            text = _BLANK_LINES.sub("\n\n", text).strip() + "\n"
+        return Rendered(subject=subject, text=text, html=html)
+
+    def check_all(self) -> list[str]:
+        """Render every template with sample data; return one line per problem found."""
+        errors: list[str] = []
+        for name in self.template_names():
+            channel = name.partition("/")[0]
+            for first_contact in (True, False):
+                ctx = sample_context(channel, first_contact=first_contact)
+                try:
+                    rendered = self.render(name, ctx)
+                except TemplateError as exc:
+                    errors.append(str(exc))
+                    break
+                errors.extend(f"{name}: {p}" for p in _compliance_problems(channel, rendered, ctx))
+        return errors
+
+
+def _compliance_problems(channel: str, rendered: Rendered, ctx: TemplateContext) -> list[str]:
+    """Disclosures a template must never drop (F11, F14) and SMS encoding limits."""
+    problems: list[str] = []
+    bodies = [rendered.text, rendered.html or ""]
+    miranda = MINI_MIRANDA_FIRST if ctx.first_contact else MINI_MIRANDA
+    if not any(miranda in b for b in bodies):
+        problems.append(f"missing the mini-Miranda disclosure ({miranda!r}) (F14)")
+    if channel == "sms":
+        if SMS_OPT_OUT not in rendered.text:
+            problems.append(f"missing the opt-out notice {SMS_OPT_OUT!r} (F11)")
+        bad = non_gsm7(rendered.text)
+        if bad:
+            problems.append(f"characters outside GSM-7 (the SMS becomes UCS-2): {''.join(bad)!r}")
+        # A first contact carries the longer F14 sentence: allow it one more segment.
+        segments, limit = sms_segments(rendered.text), 3 if ctx.first_contact else 2
+        if segments > limit:
+            problems.append(f"{segments} SMS segments with sample data (keep it to {limit})")
+    if channel == "email":
+        link = ctx.links.unsubscribe or ""
+        if not all(link in b for b in bodies if b):
+            problems.append("missing the visible unsubscribe link in the text or html body (F11)")
+    license_no = ctx.agency.license
+    if license_no and not any(license_no in b for b in bodies):
+        problems.append("missing the state license number (agency.license)")
+    return problems
+
+
+def renderer_for(config_dir: Path | None) -> Renderer:
+    """Operations' overrides in `config/templates/` first, then the shipped templates."""
+    dirs = [PACKAGE_TEMPLATES]
+    if config_dir is not None and (config_dir / "templates").is_dir():
+        dirs.insert(0, config_dir / "templates")
+    return Renderer(dirs)
+
+
+__all__: list[str] = [
+    "MINI_MIRANDA",
+    "MINI_MIRANDA_FIRST",
+    "SMS_OPT_OUT",
+    "PaymentPlan",
+    "Rendered",
+    "Renderer",
+    "TemplateError",
+    "longdate",
+    "money",
+    "non_gsm7",
+    "phone",
+    "renderer_for",
+    "sms_segments",
+]

@@ -1,0 +1,119 @@
+"""Wire the parts together from a Config: database, renderer, links, channels, dispatcher,
+and the local sandbox (SMTP catcher + Twilio-compatible endpoint) when configured."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from outreach.channels.base import Channel
+from outreach.clock import Clock
+from outreach.config import Config
+from outreach.db import make_engine, session_factory, upgrade
+from outreach.dispatcher import Dispatcher, DispatcherSettings
+from outreach.links import LinkBuilder
+from outreach.render import Renderer
+from outreach.sandbox.server import running_server
+from outreach.sandbox.smtp_catcher import SmtpCatcher
+from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
+
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+SANDBOX_TWILIO_PREFIX = "/sandbox/twilio"
+
+
+class Runtime:
+    def __init__(self, config: Config, clock: Clock, *, engine: Engine | None = None) -> None:
+        self.config = config
+        self.clock = clock
+        self.engine = engine or make_engine(config.database_url)
+        self.factory: sessionmaker[Session] = session_factory(self.engine)
+        self.renderer = Renderer(self.template_dirs())
+        self.links = LinkBuilder(config.public_url, config.secret_key)
+
+    def template_dirs(self) -> list[Path]:
+        """Operations may override any shipped template from config/templates/."""
+        override = self.config.dir / "templates"
+        return [override, PACKAGE_TEMPLATES] if override.is_dir() else [PACKAGE_TEMPLATES]
+
+    def migrate(self) -> None:
+        upgrade(self.engine)
+
+    def dispatcher(
+        self, channels: Mapping[str, Channel], worker_id: str | None = None
+    ) -> Dispatcher:
+        s = self.config.file.scheduler
+        return Dispatcher(
+            self.factory,
+            campaigns=self.config.campaigns,
+            policy=self.config.policy,
+            channels=channels,
+            renderer=self.renderer,
+            links=self.links,
+            agency=self.config.file.agency,
+            clock=self.clock,
+            worker_id=worker_id or f"{socket.gethostname()}-{os.getpid()}",
+            settings=DispatcherSettings(
+                batch_size=s.batch_size,
+                lease=timedelta(seconds=s.lease_seconds),
+                max_send_attempts=s.max_send_attempts,
+                concurrency=s.concurrency,
+            ),
+            status_callbacks=self.config.file.sms.status_callback,
+        )
+
+
+@dataclass
+class Sandbox:
+    """Where the local stand-ins listen and keep what they received."""
+
+    sms_base_url: str
+    smtp_port: int
+    twilio: TwilioSandboxStore
+    smtp: SmtpCatcher
+    dir: Path
+
+
+def twilio_store(config: Config) -> TwilioSandboxStore:
+    sid, token = config.twilio_credentials
+    return TwilioSandboxStore(Path(config.file.sandbox.dir), sid, token)
+
+
+@asynccontextmanager
+async def smtp_catcher(config: Config, port: int | None = None) -> AsyncIterator[SmtpCatcher]:
+    catcher = SmtpCatcher(
+        Path(config.file.sandbox.dir) / "mail",
+        port=config.file.sandbox.smtp_port if port is None else port,
+    )
+    catcher.start()
+    try:
+        yield catcher
+    finally:
+        catcher.stop()
+
+
+@asynccontextmanager
+async def standalone_sandbox(config: Config, *, ephemeral: bool = True) -> AsyncIterator[Sandbox]:
+    """Run the sandbox on its own loopback ports (demo, `run --once`, tests)."""
+    store = twilio_store(config)
+    app = FastAPI(title="outreach sandbox")
+    app.include_router(twilio_sandbox_router(store), prefix=SANDBOX_TWILIO_PREFIX)
+    async with (
+        smtp_catcher(config, port=0 if ephemeral else None) as catcher,
+        running_server(app) as base_url,
+    ):
+        yield Sandbox(
+            sms_base_url=base_url + SANDBOX_TWILIO_PREFIX,
+            smtp_port=catcher.port,
+            twilio=store,
+            smtp=catcher,
+            dir=Path(config.file.sandbox.dir),
+        )

@@ -1,0 +1,69 @@
+"""The FastAPI app of `outreach serve`: health, the sandbox stand-ins, and the scheduler's
+lifecycle. Webhooks, the JSON API and the agent console are added by later work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from outreach.channels.factory import build_channels
+from outreach.models import Message
+from outreach.runtime import SANDBOX_TWILIO_PREFIX, Runtime, smtp_catcher, twilio_store
+from outreach.sandbox.twilio_api import twilio_sandbox_router
+from outreach.scheduler import OutreachScheduler
+
+log = logging.getLogger(__name__)
+
+
+def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -> FastAPI:
+    """`self_url` is where this server listens, for the sandbox SMS endpoint it also serves."""
+    config = runtime.config
+    sandbox_sms = config.file.sms.mode == "sandbox"
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            smtp_port = None
+            if config.file.email.mode == "sandbox":
+                catcher = await stack.enter_async_context(smtp_catcher(config))
+                smtp_port = catcher.port
+                log.info("sandbox SMTP catcher on 127.0.0.1:%d", smtp_port)
+            channels = build_channels(
+                config,
+                clock=runtime.clock,
+                sms_base_url=self_url + SANDBOX_TWILIO_PREFIX if sandbox_sms else None,
+                smtp_port=smtp_port,
+            )
+            for channel in channels.values():
+                stack.push_async_callback(channel.aclose)
+            if run_scheduler:
+                scheduler = OutreachScheduler(
+                    runtime.factory,
+                    config.campaigns,
+                    runtime.dispatcher(channels),
+                    runtime.clock,
+                    planner_seconds=config.file.scheduler.planner_seconds,
+                    dispatcher_seconds=config.file.scheduler.dispatcher_seconds,
+                )
+                scheduler.start()
+                stack.callback(scheduler.shutdown)
+            yield
+
+    app = FastAPI(title="outreach", lifespan=lifespan)
+    if sandbox_sms:
+        app.include_router(twilio_sandbox_router(twilio_store(config)), prefix=SANDBOX_TWILIO_PREFIX)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        with runtime.factory() as session:
+            counts = dict(
+                session.execute(select(Message.state, func.count()).group_by(Message.state)).all()
+            )
+        return {"status": "ok", "messages": counts}
+
+    return app

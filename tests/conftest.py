@@ -1,0 +1,63 @@
+"""Shared fixtures: a real database per test (SQLite file, or PostgreSQL when
+OUTREACH_TEST_DATABASE_URL is set), the shipped config relocated to tmp_path, a clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from outreach.clock import SimulatedClock
+from outreach.config import Config
+from outreach.db import make_engine, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+PG_URL_ENV = "OUTREACH_TEST_DATABASE_URL"
+DB_FIXTURES = {"engine", "db_url", "runtime"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the database get the `db` marker: CI runs them again on PostgreSQL."""
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> Iterator[str]:
+    url = os.environ.get(PG_URL_ENV)
+    if not url:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    # A Tuesday, 15:00 UTC: 10:00 in New York, 07:00 in Los Angeles.
+    return SimulatedClock(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def config(tmp_path: Path, db_url: str) -> Config:
+    config = Config(CONFIG_DIR).relocate(tmp_path)
+    config.secrets.database_url = db_url
+    return config
