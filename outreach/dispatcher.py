@@ -33,6 +33,7 @@ from outreach.message_context import build_context, local_today
 from outreach.models import ContactPoint, Enrollment, Message, MessageState
 from outreach.outbox import Transition
 from outreach.render import Renderer, TemplateError
+from outreach.render_context import Links
 from outreach.snapshot import BatchContext, load_batch
 
 log = logging.getLogger(__name__)
@@ -286,11 +287,11 @@ class Dispatcher:
             (p for p in points if p.kind == "address"), None
         )
         unsubscribe = self.links.unsubscribe(point.id, message.id) if step.channel == "email" else None
-        links: dict[str, str | None] = {
-            "pay": self.links.pay(account.id) if account else self.links.base_url,
-            "dispute": self.links.dispute(account.id) if account else self.links.base_url,
-            "unsubscribe": unsubscribe,
-        }
+        links = Links(
+            pay=self.links.pay(account.id) if account else self.links.base_url,
+            dispute=self.links.dispute(account.id) if account else self.links.base_url,
+            unsubscribe=unsubscribe,
+        )
         sent = batch.validation_sent.get(account.id) if account else None
         context = build_context(
             debtor=debtor,
@@ -309,8 +310,12 @@ class Dispatcher:
         if point.kind == "address" and point.address:
             a = point.address
             postal = PostalAddress(
-                name=debtor.full_name, line1=a.get("line1", ""), line2=a.get("line2") or "",
-                city=a.get("city", ""), state=a.get("state", ""), zip=a.get("zip", ""),
+                name=debtor.full_name,
+                line1=a.get("line1", ""),
+                line2=a.get("line2") or "",
+                city=a.get("city", ""),
+                state=a.get("state", ""),
+                zip=a.get("zip", ""),
             )
         return OutboundMessage(
             message_id=message.id,

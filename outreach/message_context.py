@@ -1,4 +1,4 @@
-"""Build the template context (see outreach/render_context.py for its fields) from database rows."""
+"""Build the template context (outreach/render_context.py) from database rows."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from outreach import render_context as rc
 from outreach.compliance import validation_period_end
 from outreach.config import AgencySettings
 from outreach.masking import mask
@@ -32,66 +33,64 @@ def local_today(now: datetime, zones: tuple[str, ...]) -> date:
     return min(now.astimezone(ZoneInfo(z)).date() for z in zones)
 
 
+def mailing_lines(name: str, address: dict[str, Any] | None) -> list[str]:
+    if not address:
+        return [name]
+    return [
+        name,
+        address.get("line1", ""),
+        *([address["line2"]] if address.get("line2") else []),
+        f"{address.get('city', '')}, {address.get('state', '')} {address.get('zip', '')}",
+    ]
+
+
 def build_context(
     *,
     debtor: Debtor,
     account: Account | None,
     agency: AgencySettings,
     address: ContactPoint | None,
-    links: dict[str, str | None],
+    links: rc.Links,
     today: date,
     validation_sent_on: date | None,
     campaign: str,
     step: str,
     first_contact: bool,
-) -> dict[str, Any]:
+) -> rc.TemplateContext:
     item = (account.itemization if account else None) or {}
     sent_on = validation_sent_on or today
     addr = (address.address or {}) if address else {}
-    mailing = [debtor.full_name]
-    if addr:
-        mailing += [addr.get("line1", "")]
-        mailing += [addr["line2"]] if addr.get("line2") else []
-        mailing += [f"{addr.get('city', '')}, {addr.get('state', '')} {addr.get('zip', '')}"]
-    state = account.state if account else None
-    return {
-        "debtor": {
-            "first_name": debtor.first_name,
-            "last_name": debtor.last_name,
-            "full_name": debtor.full_name,
-            "language": debtor.language,
-        },
-        "account": {
-            "creditor": account.creditor if account else "",
-            "original_creditor": account.original_creditor if account else None,
-            "account_ref": mask(account.account_number) if account else "",
-            "balance": _decimal(account.balance) if account else _ZERO,
-            "due_date": account.due_date if account else None,
-            "days_past_due": account.days_past_due if account else 0,
-            "state": state,
-            "itemization": {
-                "date": _date(item.get("date"), today),
-                "amount": _decimal(item.get("amount")),
-                "interest": _decimal(item.get("interest")),
-                "fees": _decimal(item.get("fees")),
-                "payments": _decimal(item.get("payments")),
-                "credits": _decimal(item.get("credits")),
-            },
-        },
-        "agency": {
-            "name": agency.name,
-            "phone": agency.phone,
-            "email": agency.email,
-            "website": agency.website,
-            "address": list(agency.address),
-            "hours": agency.hours,
-            "license": agency.licenses.get(state or "") or agency.licenses.get(addr.get("state", "")),
-        },
-        "validation": {"sent_on": sent_on, "period_ends": validation_period_end(sent_on)},
-        "links": links,
-        "mailing_address": mailing,
-        "today": today,
-        "campaign": campaign,
-        "step": step,
-        "first_contact": first_contact,
-    }
+    state = (account.state if account else None) or addr.get("state")
+    return rc.TemplateContext(
+        debtor=rc.Debtor(
+            first_name=debtor.first_name,
+            last_name=debtor.last_name,
+            full_name=debtor.full_name,
+            language=debtor.language,
+        ),
+        account=rc.Account(
+            creditor=account.creditor if account else "",
+            original_creditor=account.original_creditor if account else None,
+            account_ref=mask(account.account_number) if account else "",
+            balance=_decimal(account.balance) if account else _ZERO,
+            due_date=account.due_date if account else None,
+            days_past_due=account.days_past_due if account else 0,
+            state=state,
+            itemization=rc.Itemization(
+                date=_date(item.get("date"), today),
+                amount=_decimal(item.get("amount")),
+                interest=_decimal(item.get("interest")),
+                fees=_decimal(item.get("fees")),
+                payments=_decimal(item.get("payments")),
+                credits=_decimal(item.get("credits")),
+            ),
+        ),
+        agency=rc.Agency.from_settings(agency, state=state),
+        validation=rc.Validation(sent_on=sent_on, period_ends=validation_period_end(sent_on)),
+        links=links,
+        mailing_address=mailing_lines(debtor.full_name, addr),
+        today=today,
+        campaign=campaign,
+        step=step,
+        first_contact=first_contact,
+    )

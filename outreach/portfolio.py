@@ -57,11 +57,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 import us
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import Clock
-from outreach.models import Account, ContactPoint, Debtor, Hold, ImportRun
+from outreach.models import Account, Base, ContactPoint, Debtor, Hold, ImportRun
 
 __all__ = [
     "COLUMNS",
@@ -235,11 +235,12 @@ def _money(value: str) -> Decimal:
 
 
 def _date(value: str) -> date:
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
+    try:
+        if len(value) == 10 and value[4] == "-":
+            return date.fromisoformat(value)  # fast path; also rejects 2024-02-30
+        return datetime.strptime(value, "%m/%d/%Y").date()
+    except ValueError:
+        pass
     raise _Invalid(f"{value!r} is not a date (YYYY-MM-DD or MM/DD/YYYY)")
 
 
@@ -601,8 +602,9 @@ class _Batch:
         s = self.session
         debtor_ext_by_id: dict[int, str] = {}
         for d in s.execute(
-            select(Debtor.id, Debtor.external_id, *(getattr(Debtor, f) for f in _DEBTOR_FIELDS))
-            .where(Debtor.external_id.in_(debtor_exts))
+            select(
+                Debtor.id, Debtor.external_id, *(getattr(Debtor, f) for f in _DEBTOR_FIELDS)
+            ).where(Debtor.external_id.in_(debtor_exts))
         ):
             debtor_ext_by_id[d.id] = d.external_id
             values = {f: getattr(d, f) for f in _DEBTOR_FIELDS}
@@ -713,11 +715,13 @@ class _Batch:
         return "updated" if changed else "unchanged"
 
     def write(self) -> None:
+        # Core inserts on the tables: the ORM's bulk path splits executemany batches
+        # whenever a None moves between columns, which made it ~4x slower here.
         s, now = self.session, self.now
         new = [(ext, d) for ext, d in self.debtors.items() if d.id is None]
         if new:
             ids = s.execute(
-                insert(Debtor).returning(Debtor.external_id, Debtor.id),
+                insert(_table(Debtor)).returning(_table(Debtor).c.external_id, _table(Debtor).c.id),
                 [{"external_id": ext, "created_at": now, **d.values} for ext, d in new],
             )
             for ext, id_ in ids:
@@ -729,7 +733,9 @@ class _Batch:
         new = [(ext, a) for ext, a in self.accounts.items() if a.id is None]
         if new:
             ids = s.execute(
-                insert(Account).returning(Account.external_id, Account.id),
+                insert(_table(Account)).returning(
+                    _table(Account).c.external_id, _table(Account).c.id
+                ),
                 [
                     {
                         "external_id": ext,
@@ -762,7 +768,7 @@ class _Batch:
             if c.id is None
         ]
         if new_contacts:
-            s.execute(insert(ContactPoint), new_contacts)
+            s.execute(insert(_table(ContactPoint)), new_contacts)
         changed = [
             {"id": c.id, "label": c.label, "consent": c.consent, "opted_out_at": c.opted_out_at}
             for c in self.contacts.values()
@@ -773,7 +779,7 @@ class _Batch:
 
         if self.new_holds:
             s.execute(
-                insert(Hold),
+                insert(_table(Hold)),
                 [
                     {
                         "debtor_id": self.debtors[debtor_ext].id,
@@ -786,6 +792,12 @@ class _Batch:
                     for debtor_ext, acc_ext, kind, line in self.new_holds
                 ],
             )
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _merge(stored: _Stored, incoming: dict[str, Any]) -> bool:

@@ -125,6 +125,7 @@ _SAMPLE_TODAY = date(2026, 12, 15)
 def sample_context(channel: str = "letter", *, first_contact: bool = False) -> TemplateContext:
     """Realistic values that exercise every branch a template is likely to have."""
     today = _SAMPLE_TODAY
+    site = "https://pay.example-recovery.test"
     itemization = Itemization(
         date=date(2026, 9, 30),
         amount=Decimal("1184.20"),
@@ -149,16 +150,16 @@ def sample_context(channel: str = "letter", *, first_contact: bool = False) -> T
             name="Example Recovery Services LLC",
             phone="+18005550199",
             email="help@example-recovery.test",
-            website="https://pay.example-recovery.test",
+            website=site,
             address=["PO Box 1000", "Springfield, IL 62701"],
             hours="Monday to Friday, 8 a.m. to 8 p.m. Central",
             license="10558-99",
         ),
         validation=Validation(sent_on=today, period_ends=today + timedelta(days=37)),
         links=Links(
-            pay="https://pay.example-recovery.test/p/7Hq2Kx",
-            dispute="https://pay.example-recovery.test/d/7Hq2Kx",
-            unsubscribe="https://pay.example-recovery.test/u/7Hq2Kx" if channel == "email" else None,
+            pay=f"{site}/p/7Hq2Kx",
+            dispute=f"{site}/d/7Hq2Kx",
+            unsubscribe=f"{site}/u/7Hq2Kx" if channel == "email" else None,
         ),
         mailing_address=["Jordan A. Rivera", "1428 Elm Street, Apt 3B", "Fresno, CA 93721"],
         today=today,

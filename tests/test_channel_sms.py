@@ -7,6 +7,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -18,6 +19,9 @@ from outreach.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
 from outreach.sandbox.server import running_server
 from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
 
+# twilio 9.13 passes `auth=` to aiohttp 3.14, which deprecates it (removal planned for aiohttp 4).
+pytestmark = pytest.mark.filterwarnings("ignore:.*encode_basic_auth:DeprecationWarning")
+
 FAST_RETRY = RetryPolicy(attempts=3, base=0.001, max_wait=0.01)
 FROM = "+15005550006"
 TO = "+14155550123"
@@ -25,8 +29,10 @@ TO = "+14155550123"
 ChannelFactory = Callable[..., TwilioSmsChannel]
 
 
-def sms(to: str = TO, text: str = "Hello from outreach. Reply STOP to opt out.", **kw: object):
-    return OutboundMessage(message_id=7, channel="sms", to=to, text=text, **kw)  # type: ignore[arg-type]
+def sms(
+    to: str = TO, text: str = "Hello from outreach. Reply STOP to opt out.", **kw: Any
+) -> OutboundMessage:
+    return OutboundMessage(message_id=7, channel="sms", to=to, text=text, **kw)
 
 
 @pytest.fixture
@@ -73,7 +79,9 @@ def free_port() -> int:
         return port
 
 
-async def test_send_success_is_recorded(make_channel: ChannelFactory, store: TwilioSandboxStore):
+async def test_send_success_is_recorded(
+    make_channel: ChannelFactory, store: TwilioSandboxStore
+) -> None:
     channel = make_channel()
     result = await channel.send(sms(status_callback="https://outreach.test/webhooks/status"))
 
@@ -90,7 +98,9 @@ async def test_send_success_is_recorded(make_channel: ChannelFactory, store: Twi
     assert "MessagingServiceSid" not in request["form"]
 
 
-async def test_messaging_service_sender(make_channel: ChannelFactory, store: TwilioSandboxStore):
+async def test_messaging_service_sender(
+    make_channel: ChannelFactory, store: TwilioSandboxStore
+) -> None:
     service = "MG" + "1" * 32
     channel = make_channel(from_number=None, messaging_service_sid=service)
     result = await channel.send(sms(text="Ünïcode ✓ " * 10))
@@ -114,7 +124,7 @@ async def test_messaging_service_sender(make_channel: ChannelFactory, store: Twi
 )
 async def test_provider_rejections_are_permanent(
     make_channel: ChannelFactory, store: TwilioSandboxStore, to: str, code: str, opted_out: bool
-):
+) -> None:
     result = await make_channel().send(sms(to=to))
 
     assert result.status is SendStatus.PERMANENT
@@ -126,7 +136,7 @@ async def test_provider_rejections_are_permanent(
 
 async def test_503_once_then_success_via_retry(
     make_channel: ChannelFactory, store: TwilioSandboxStore
-):
+) -> None:
     store.fail_next(1, status=503)
     result = await make_channel().send(sms())
 
@@ -137,7 +147,7 @@ async def test_503_once_then_success_via_retry(
 
 async def test_rate_limited_until_attempts_run_out(
     make_channel: ChannelFactory, store: TwilioSandboxStore
-):
+) -> None:
     store.fail_next(4, status=429, code=20429, message="Too Many Requests")
     result = await make_channel().send(sms())
 
@@ -149,7 +159,7 @@ async def test_rate_limited_until_attempts_run_out(
 
 async def test_wrong_credentials_are_permanent(
     make_channel: ChannelFactory, store: TwilioSandboxStore
-):
+) -> None:
     result = await make_channel(auth_token="not-the-token").send(sms())
 
     assert result.status is SendStatus.PERMANENT
@@ -157,7 +167,7 @@ async def test_wrong_credentials_are_permanent(
     assert store.requests == []
 
 
-async def test_nothing_listening_is_retryable(make_channel: ChannelFactory):
+async def test_nothing_listening_is_retryable(make_channel: ChannelFactory) -> None:
     channel = make_channel(base_url=f"http://127.0.0.1:{free_port()}")
     result = await channel.send(sms())
 
@@ -167,7 +177,7 @@ async def test_nothing_listening_is_retryable(make_channel: ChannelFactory):
 
 async def test_timeout_after_the_request_left_is_unknown_and_not_retried(
     make_channel: ChannelFactory, store: TwilioSandboxStore
-):
+) -> None:
     store.delay_next(1, seconds=0.5)
     result = await make_channel(timeout=0.1).send(sms())
 
@@ -176,7 +186,7 @@ async def test_timeout_after_the_request_left_is_unknown_and_not_retried(
     assert len(store.requests) == 1  # the sandbox has it; we must not send it again
 
 
-async def test_connection_dropped_after_request_is_unknown(make_channel: ChannelFactory):
+async def test_connection_dropped_after_request_is_unknown(make_channel: ChannelFactory) -> None:
     connections = 0
 
     async def read_request_then_hang_up(
@@ -197,7 +207,9 @@ async def test_connection_dropped_after_request_is_unknown(make_channel: Channel
     assert connections == 1
 
 
-async def test_sends_are_spaced_per_sender(make_channel: ChannelFactory, store: TwilioSandboxStore):
+async def test_sends_are_spaced_per_sender(
+    make_channel: ChannelFactory, store: TwilioSandboxStore
+) -> None:
     rate = 50.0
     channel = make_channel(max_per_second=rate)
     loop = asyncio.get_running_loop()
@@ -212,20 +224,20 @@ async def test_sends_are_spaced_per_sender(make_channel: ChannelFactory, store: 
 
 async def test_logs_never_carry_the_full_number(
     make_channel: ChannelFactory, caplog: pytest.LogCaptureFixture
-):
+) -> None:
     with caplog.at_level(logging.DEBUG):
         await make_channel().send(sms())
     assert TO not in caplog.text
     assert "0123" in caplog.text
 
 
-async def test_aclose_then_send_again(make_channel: ChannelFactory):
+async def test_aclose_then_send_again(make_channel: ChannelFactory) -> None:
     channel = make_channel()
     assert (await channel.send(sms())).status is SendStatus.SENT
     await channel.aclose()
     assert (await channel.send(sms())).status is SendStatus.SENT
 
 
-def test_constructor_needs_a_sender():
+def test_constructor_needs_a_sender() -> None:
     with pytest.raises(ValueError, match="from_number or messaging_service_sid"):
         TwilioSmsChannel(SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, from_number=None)

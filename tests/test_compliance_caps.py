@@ -110,7 +110,10 @@ ROWS: list[
         "naive timestamps are read as UTC",
         "sms",
         1,
-        [Contact(at=(NOW - timedelta(days=d)).replace(tzinfo=None), channel="sms") for d in (1, 2, 3)],
+        [
+            Contact(at=(NOW - timedelta(days=d)).replace(tzinfo=None), channel="sms")
+            for d in (1, 2, 3)
+        ],
         [SMS_WEEKLY],
         NOW + timedelta(days=4),
         ["sms-weekly"],

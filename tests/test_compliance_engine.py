@@ -31,10 +31,13 @@ SMS = Attempt(channel="sms", to="+12125551234")
 EMAIL = Attempt(channel="email", to="debtor@example.com")
 LETTER = Attempt(channel="letter")
 NYC = DebtorSnapshot(zip="10001")
+ACCOUNT = AccountSnapshot(id=1)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[arg-type]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def sms_days_before(now: datetime, *days: float) -> tuple[Contact, ...]:
@@ -50,7 +53,7 @@ class Row:
     rules: tuple[str, ...] = ()
     attempt: Attempt = SMS
     debtor: DebtorSnapshot = NYC
-    account: AccountSnapshot = AccountSnapshot(id=1)
+    account: AccountSnapshot = ACCOUNT
     history: tuple[Contact, ...] = ()
     policy: Policy = POLICY
     zones: tuple[str, ...] | None = None
@@ -74,7 +77,7 @@ ROWS = [
         ),
     ),
     Row(
-        # 11:00 in NYC but 06:00 in Anchorage, 05:00 in Adak (phonenumbers gives 907 both):
+        # 11:00 in NYC but 07:00 in Anchorage, 06:00 in Adak (phonenumbers gives 907 both):
         # wait for 08:00 in Adak, the last of the three to open.
         "NYC address + Alaska phone",
         utc(2026, 11, 24, 16),
@@ -83,7 +86,7 @@ ROWS = [
         ("F1", "F2"),
         debtor=DebtorSnapshot(zip="10001", phones=("+19075551234",)),
         expect_zones=("America/Adak", "America/Anchorage", NY),
-        reasons=("05:00 in America/Adak and 06:00 in America/Anchorage", "Location unclear"),
+        reasons=("It is 06:00 in America/Adak and 07:00 in America/Anchorage", "Location unclear"),
     ),
     Row(
         "208-343 Boise exchange: Mountain time",
@@ -133,17 +136,31 @@ ROWS = [
         ("F1",),
         debtor=DebtorSnapshot(zip="96813"),
     ),
-    Row("spring forward: 08:00 EDT", utc(2026, 3, 8, 11), Verdict.DEFER, utc(2026, 3, 8, 12), ("F1",)),
+    Row(
+        "spring forward: 08:00 EDT",
+        utc(2026, 3, 8, 11),
+        Verdict.DEFER,
+        utc(2026, 3, 8, 12),
+        ("F1",),
+    ),
     Row("day before: 08:00 EST", utc(2026, 3, 7, 11), Verdict.DEFER, utc(2026, 3, 7, 13), ("F1",)),
     Row("fall back: 08:00 EST", utc(2026, 11, 1, 12), Verdict.DEFER, utc(2026, 11, 1, 13), ("F1",)),
-    Row("day before: 08:00 EDT", utc(2026, 10, 31, 11), Verdict.DEFER, utc(2026, 10, 31, 12), ("F1",)),
+    Row(
+        "day before: 08:00 EDT",
+        utc(2026, 10, 31, 11),
+        Verdict.DEFER,
+        utc(2026, 10, 31, 12),
+        ("F1",),
+    ),
     Row(
         "stated zone replaces ZIP and phone",
         utc(2026, 11, 24, 15),
         Verdict.DEFER,
         utc(2026, 11, 24, 16),
         ("F1",),
-        debtor=DebtorSnapshot(zip="10001", phones=("+19075551234",), timezone="America/Los_Angeles"),
+        debtor=DebtorSnapshot(
+            zip="10001", phones=("+19075551234",), timezone="America/Los_Angeles"
+        ),
         expect_zones=("America/Los_Angeles",),
     ),
     Row(
@@ -162,7 +179,13 @@ ROWS = [
         zones=("America/Chicago",),
         expect_zones=("America/Chicago",),
     ),
-    Row("letter at 03:00 is exempt", utc(2026, 11, 24, 8), Verdict.ALLOW, attempt=LETTER, expect_zones=()),
+    Row(
+        "letter at 03:00 is exempt",
+        utc(2026, 11, 24, 8),
+        Verdict.ALLOW,
+        attempt=LETTER,
+        expect_zones=(),
+    ),
     Row(
         "letter still windowed when the policy says so",
         utc(2026, 11, 24, 8),
@@ -188,7 +211,9 @@ ROWS = [
         utc(2026, 11, 25, 13),
         ("F10", "F1"),
         history=sms_days_before(utc(2026, 11, 24, 15), 6.5, 3, 1),
-        reasons=("At 2026-11-25 03:00 UTC, when the caps allow, it will be 22:00 in America/New_York",),
+        reasons=(
+            "At 2026-11-25 03:00 UTC, when the caps allow, it will be 22:00 in America/New_York",
+        ),
     ),
     Row(
         "sms cap does not hold back email",
@@ -204,8 +229,8 @@ ROWS = [
         utc(2026, 11, 25, 15),
         ("F10",),
         attempt=LETTER,
-        history=sms_days_before(utc(2026, 11, 24, 15), 6, 5, 4)
-        + (
+        history=(
+            *sms_days_before(utc(2026, 11, 24, 15), 6, 5, 4),
             Contact(utc(2026, 11, 23), "email", account_id=1),
             Contact(utc(2026, 11, 22), "letter", account_id=1),
         ),
@@ -221,7 +246,7 @@ ROWS = [
         "all hold rules listed",
         utc(2026, 11, 24, 15),
         Verdict.BLOCK,
-        rules=("F6", "F7", "F17"),
+        rules=("F6", "F17", "F7"),
         debtor=DebtorSnapshot(zip="10001", holds=frozenset({"cease", "opt_out:sms"})),
         account=AccountSnapshot(id=1, holds=frozenset({"dispute"})),
     ),

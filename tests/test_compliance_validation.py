@@ -19,7 +19,9 @@ ROWS: list[tuple[str, date, date, date]] = [
 ]
 
 
-@pytest.mark.parametrize(("sent_on", "receipt", "end"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS])
+@pytest.mark.parametrize(
+    ("sent_on", "receipt", "end"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS]
+)
 def test_validation_period_end(sent_on: date, receipt: date, end: date) -> None:
     assert business_days_after(sent_on, 5) == receipt
     assert validation_period_end(sent_on) == end

@@ -16,8 +16,10 @@ HI = "Pacific/Honolulu"
 F1 = Window()
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[arg-type]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 # (name, now, zones, window, expected earliest allowed instant)
@@ -41,7 +43,13 @@ ROWS: list[tuple[str, datetime, tuple[str, ...], Window, datetime]] = [
     # Window edges inside DST changes: a start in the gap opens at the transition (03:00 EDT);
     # a start in the fold opens at its first occurrence; the fold re-enters an ending window.
     ("start in gap", utc(2026, 3, 8, 5, 0), (NY,), Window(start=time(2, 30)), utc(2026, 3, 8, 7)),
-    ("start in fold", utc(2026, 11, 1, 4), (NY,), Window(start=time(1, 30)), utc(2026, 11, 1, 5, 30)),
+    (
+        "start in fold",
+        utc(2026, 11, 1, 4),
+        (NY,),
+        Window(start=time(1, 30)),
+        utc(2026, 11, 1, 5, 30),
+    ),
     (
         "fold re-enters window",
         utc(2026, 11, 1, 5, 45),
@@ -59,7 +67,9 @@ ROWS: list[tuple[str, datetime, tuple[str, ...], Window, datetime]] = [
 ]
 
 
-@pytest.mark.parametrize(("now", "zones", "window", "expected"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS])
+@pytest.mark.parametrize(
+    ("now", "zones", "window", "expected"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS]
+)
 def test_earliest_allowed(
     now: datetime, zones: tuple[str, ...], window: Window, expected: datetime
 ) -> None:

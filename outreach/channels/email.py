@@ -133,7 +133,10 @@ class SmtpEmailChannel:
         return mime
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        mime = self.build(message)
+        try:
+            mime = self.build(message)
+        except ValueError as exc:  # e.g. a line break in an address or the subject
+            return SendResult(SendStatus.PERMANENT, error_code="invalid", error_message=str(exc))
         message_id = str(mime["Message-ID"])
         result = await send_with_retry(lambda: self._attempt(mime, message_id), self._retry)
         log.info(

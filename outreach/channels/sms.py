@@ -79,8 +79,9 @@ class _Spacing:
 def _http_error(status: int, code: int | None, message: str) -> SendResult:
     error_code = str(code if code is not None else status)
     if code == OPTED_OUT_CODE:
-        return SendResult(SendStatus.PERMANENT, error_code=error_code, error_message=message,
-                          opted_out=True)
+        return SendResult(
+            SendStatus.PERMANENT, error_code=error_code, error_message=message, opted_out=True
+        )
     if status == 429 or status >= 500:
         return SendResult(SendStatus.RETRYABLE, error_code=error_code, error_message=message)
     return SendResult(SendStatus.PERMANENT, error_code=error_code, error_message=message)

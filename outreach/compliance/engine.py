@@ -45,6 +45,8 @@ def evaluate(
     instant >= now at which every frequency cap has room and, unless the channel has no
     window (letters by default), local time is inside the window in every candidate zone.
     Windows that never overlap across the zones block (F1/F2): no wait would help.
+    `zones` is candidate_zones(debtor) computed once per debtor by the caller; empty or
+    None means compute it here.
     """
     if now.tzinfo is None:
         raise ValueError("evaluate needs a timezone-aware now")
@@ -107,9 +109,7 @@ def evaluate(
     )
 
 
-def _zones_disagree(
-    t: datetime, allowed: datetime, zones: tuple[str, ...], window: Window
-) -> bool:
+def _zones_disagree(t: datetime, allowed: datetime, zones: tuple[str, ...], window: Window) -> bool:
     """F2: the deferral is longer than the most lenient single zone would make it."""
     if len(zones) < 2:
         return False
@@ -126,10 +126,7 @@ def _window_reason(
         if not window.start <= (local := t.astimezone(zone_info(zone))).time() < window.end
     ]
     when = "It is" if t == now else f"At {t:%Y-%m-%d %H:%M} UTC, when the caps allow, it will be"
-    return (
-        f"{when} {_and(outside)} (window {span}); "
-        f"next allowed {allowed:%Y-%m-%d %H:%M} UTC."
-    )
+    return f"{when} {_and(outside)} (window {span}); next allowed {allowed:%Y-%m-%d %H:%M} UTC."
 
 
 def _location_reason(zones: tuple[str, ...], window: Window) -> str:

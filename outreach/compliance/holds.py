@@ -35,7 +35,9 @@ def check_holds(
             if kind == "cease" and attempt.kind in CEASE_ALLOWS:
                 continue
             why = _WHY.get(kind, f"has a {kind!r} hold")
-            subject = "The consumer" if owner == "consumer" else f"On account {account.id}, the consumer"
+            subject = (
+                "The consumer" if owner == "consumer" else f"On account {account.id}, the consumer"
+            )
             fired.append((rules.HOLD_RULES.get(kind, kind), f"{subject} {why}."))
     if attempt.kind not in OPT_OUT_ALLOWS:
         fired.extend((rules.OPT_OUT, reason) for reason in _opt_outs(attempt, debtor))

@@ -36,7 +36,7 @@ class ContactWindow(_Strict):
 
     def for_channel(self, channel: str) -> Window | None:
         if channel in self.channels:
-            return self.channels[channel]  # type: ignore[index]
+            return self.channels[channel]
         return self.default
 
 

@@ -22,7 +22,10 @@ class EmailAddress:
 
 @dataclass(frozen=True, slots=True)
 class InconvenientTime:
-    """A consumer-stated inconvenient time (F3): local [start, end) on `days` (0=Mon), one channel or all."""
+    """A consumer-stated inconvenient time (F3).
+
+    Local [start, end) on `days` (0=Mon; None = every day), on one channel or all (None).
+    """
 
     start: time
     end: time
@@ -39,7 +42,8 @@ class DebtorSnapshot:
     emails: tuple[EmailAddress, ...] = ()
     # "cease", "attorney", "bankruptcy", "deceased", "opt_out:sms", "opt_out:email", ...
     holds: frozenset[str] = frozenset()
-    opted_out: frozenset[str] = frozenset()  # individual addresses (E.164 phones, lower-case emails)
+    # Individual addresses opted out (F7): E.164 phones, lower-case emails.
+    opted_out: frozenset[str] = frozenset()
     inconvenient_times: tuple[InconvenientTime, ...] = ()
 
 
@@ -69,7 +73,8 @@ class Attempt:
 
     channel: str
     to: str | None = None
-    kind: str = "collection"  # or "validation_notice", "cease_ack", "remedy", "opt_out_confirmation"
+    # Or "validation_notice", "cease_ack", "remedy", "opt_out_confirmation".
+    kind: str = "collection"
     content: str | None = None
 
 
