@@ -560,6 +560,16 @@ _ACCOUNT_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_DEBTORS, _ACCOUNTS = _table(Debtor), _table(Account)
+_CONTACTS, _HOLDS = _table(ContactPoint), _table(Hold)
+
+
 @dataclass(slots=True)
 class _Stored:
     """A row's target as stored (id None: to insert), and whether this batch changed it."""
@@ -721,7 +731,7 @@ class _Batch:
         new = [(ext, d) for ext, d in self.debtors.items() if d.id is None]
         if new:
             ids = s.execute(
-                insert(_table(Debtor)).returning(_table(Debtor).c.external_id, _table(Debtor).c.id),
+                insert(_DEBTORS).returning(_DEBTORS.c.external_id, _DEBTORS.c.id),
                 [{"external_id": ext, "created_at": now, **d.values} for ext, d in new],
             )
             for ext, id_ in ids:
@@ -733,9 +743,7 @@ class _Batch:
         new = [(ext, a) for ext, a in self.accounts.items() if a.id is None]
         if new:
             ids = s.execute(
-                insert(_table(Account)).returning(
-                    _table(Account).c.external_id, _table(Account).c.id
-                ),
+                insert(_ACCOUNTS).returning(_ACCOUNTS.c.external_id, _ACCOUNTS.c.id),
                 [
                     {
                         "external_id": ext,
@@ -768,7 +776,7 @@ class _Batch:
             if c.id is None
         ]
         if new_contacts:
-            s.execute(insert(_table(ContactPoint)), new_contacts)
+            s.execute(insert(_CONTACTS), new_contacts)
         changed = [
             {"id": c.id, "label": c.label, "consent": c.consent, "opted_out_at": c.opted_out_at}
             for c in self.contacts.values()
@@ -779,7 +787,7 @@ class _Batch:
 
         if self.new_holds:
             s.execute(
-                insert(_table(Hold)),
+                insert(_HOLDS),
                 [
                     {
                         "debtor_id": self.debtors[debtor_ext].id,
@@ -792,12 +800,6 @@ class _Batch:
                     for debtor_ext, acc_ext, kind, line in self.new_holds
                 ],
             )
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def _merge(stored: _Stored, incoming: dict[str, Any]) -> bool:

@@ -241,3 +241,15 @@ async def test_aclose_then_send_again(make_channel: ChannelFactory) -> None:
 def test_constructor_needs_a_sender() -> None:
     with pytest.raises(ValueError, match="from_number or messaging_service_sid"):
         TwilioSmsChannel(SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, from_number=None)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+async def test_server_errors_that_may_follow_acceptance_are_unknown_and_not_retried(
+    make_channel: ChannelFactory, store: TwilioSandboxStore, status: int
+) -> None:
+    store.fail_next(2, status=status)
+    result = await make_channel().send(sms())
+
+    assert result.status is SendStatus.UNKNOWN
+    assert result.error_code == str(status)
+    assert store.pending_faults == 1  # one attempt only: a retry could send it twice

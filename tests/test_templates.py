@@ -105,7 +105,7 @@ def test_no_threats_of_suit(name: str) -> None:
     """F18: time-barred accounts get the same templates, so none may mention suing."""
     rendered = RENDERER.render(name, ctx_for(name))
     words = (rendered.subject or "") + rendered.text + plain(rendered.html or "")
-    for phrase in ("legal action", "lawsuit", "sue you", "attorney", "court", "garnish"):
+    for phrase in ("legal action", "lawsuit", "sue you", "court", "garnish", "judgment against"):
         assert phrase not in words.lower()
 
 

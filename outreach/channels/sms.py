@@ -2,7 +2,8 @@
 
 How the outcome is classified, and why:
 - `TwilioRestException`: Twilio answered. 21610 is an opt-out (Twilio blocks the number after
-  STOP); 429 and 5xx are RETRYABLE; any other 4xx is PERMANENT.
+  STOP); 429 and 503 mean Twilio refused it for now: RETRYABLE. Other 5xx (500, 502, 504)
+  may come after Twilio took the message: UNKNOWN, never resent. Any other 4xx is PERMANENT.
 - aiohttp / socket errors and timeouts: whether Twilio may have the message depends on whether
   our request reached the wire. The twilio client does not tell us, so an aiohttp trace hook
   records when the request headers are written. Before that (DNS, connection refused, connect
@@ -82,8 +83,10 @@ def _http_error(status: int, code: int | None, message: str) -> SendResult:
         return SendResult(
             SendStatus.PERMANENT, error_code=error_code, error_message=message, opted_out=True
         )
-    if status == 429 or status >= 500:
+    if status in (429, 503):
         return SendResult(SendStatus.RETRYABLE, error_code=error_code, error_message=message)
+    if status >= 500:
+        return SendResult(SendStatus.UNKNOWN, error_code=error_code, error_message=message)
     return SendResult(SendStatus.PERMANENT, error_code=error_code, error_message=message)
 
 
