@@ -94,11 +94,20 @@ def import_(ctx: click.Context, file: Path, as_json: bool) -> None:
         except ImportFileError as exc:
             raise BadInput(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps({
-            "rows": report.rows, "created": report.created, "updated": report.updated,
-            "unchanged": report.unchanged,
-            "rejected": [{"line": e.line, "field": e.field, "reason": e.reason} for e in report.rejected],
-        }))
+        click.echo(
+            json.dumps(
+                {
+                    "rows": report.rows,
+                    "created": report.created,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                    "rejected": [
+                        {"line": e.line, "field": e.field, "reason": e.reason}
+                        for e in report.rejected
+                    ],
+                }
+            )
+        )
         return
     console.print(
         f"{report.rows} rows: {report.created} created, {report.updated} updated, "
@@ -156,7 +165,9 @@ def serve(ctx: click.Context, host: str, port: int, no_scheduler: bool) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, required=True, help="Plan and dispatch what is due, then exit.")
+@click.option(
+    "--once", is_flag=True, required=True, help="Plan and dispatch what is due, then exit."
+)
 @click.pass_context
 def run(ctx: click.Context, once: bool) -> None:
     """Plan and dispatch everything due now (for cron), then exit."""
@@ -172,7 +183,8 @@ def run(ctx: click.Context, once: bool) -> None:
         plan = planner.tick(runtime.factory, config.campaigns, runtime.clock)
         async with standalone_sandbox(config, ephemeral=True) as sandbox:
             channels = build_channels(
-                config, clock=runtime.clock,
+                config,
+                clock=runtime.clock,
                 sms_base_url=sandbox.sms_base_url if config.file.sms.mode == "sandbox" else None,
                 smtp_port=sandbox.smtp_port,
             )
@@ -181,8 +193,12 @@ def run(ctx: click.Context, once: bool) -> None:
             finally:
                 for channel in channels.values():
                     await channel.aclose()
-        return {"enrolled": plan.enrolled, "planned": plan.planned, "claimed": report.claimed,
-                **dict(report.outcomes)}
+        return {
+            "enrolled": plan.enrolled,
+            "planned": plan.planned,
+            "claimed": report.claimed,
+            **dict(report.outcomes),
+        }
 
     console.print(asyncio.run(go()))
 
@@ -199,8 +215,14 @@ def run(ctx: click.Context, once: bool) -> None:
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_context
-def log(ctx: click.Context, as_json: bool, limit: int, since: datetime | None,
-        until: datetime | None, **filters: str | None) -> None:
+def log(
+    ctx: click.Context,
+    as_json: bool,
+    limit: int,
+    since: datetime | None,
+    until: datetime | None,
+    **filters: str | None,
+) -> None:
     """Read the message log, newest first. Contact values are masked."""
     from outreach.log_query import LogFilter, iter_log
     from outreach.runtime import Runtime
@@ -224,17 +246,35 @@ def log(ctx: click.Context, as_json: bool, limit: int, since: datetime | None,
         why = ", ".join(r["rules"]) or ""
         if r["reasons"]:
             why += (": " if why else "") + r["reasons"][0]
-        table.add_row(str(r["id"]), r["debtor"], r["channel"], r["step"] or "", r["to"],
-                      r["state"], r["due_at"][:16], why or (r["error"] or ""))
+        table.add_row(
+            str(r["id"]),
+            r["debtor"],
+            r["channel"],
+            r["step"] or "",
+            r["to"],
+            r["state"],
+            r["due_at"][:16],
+            why or (r["error"] or ""),
+        )
     console.print(table)
 
 
 @main.command()
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 365))
-@click.option("--dir", "directory", default="var/demo", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Fresh output folder.")
-@click.option("--portfolio", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV to import (default config/sample/portfolio.csv).")
+@click.option(
+    "--dir",
+    "directory",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Fresh output folder.",
+)
+@click.option(
+    "--portfolio",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV to import (default config/sample/portfolio.csv).",
+)
 @click.pass_context
 def demo(ctx: click.Context, days: int, directory: Path, portfolio: Path | None) -> None:
     """Simulate DAYS days of the campaigns on a fresh SQLite file, end to end."""
@@ -250,7 +290,9 @@ def demo(ctx: click.Context, days: int, directory: Path, portfolio: Path | None)
         task = progress.add_task("simulating", total=days + 1)
         summary = asyncio.run(
             run_demo(
-                config, portfolio, days=days,
+                config,
+                portfolio,
+                days=days,
                 progress=lambda now: progress.update(
                     task, completed=min(days + 1, (now - DEMO_START).total_seconds() / 86400)
                 ),
@@ -265,13 +307,25 @@ def _print_summary(summary: Any) -> None:
         f"\nImported {imp.rows} rows: {imp.created} created, {len(imp.rejected)} rejected"
         + "".join(f"\n  line {e.line}: {e.field}: {e.reason}" for e in imp.rejected)
     )
-    states = ["sent", "delivered", "unknown", "failed", "blocked", "skipped", "cancelled",
-              "planned", "deferred"]
+    states = [
+        "sent",
+        "delivered",
+        "unknown",
+        "failed",
+        "blocked",
+        "skipped",
+        "cancelled",
+        "planned",
+        "deferred",
+    ]
     table = Table("channel", *states, "times deferred", title="Messages by channel")
     for channel in sorted(summary.by_channel):
         counts = summary.by_channel[channel]
-        table.add_row(channel, *(str(counts.get(s, 0)) for s in states),
-                      str(summary.deferrals.get(channel, 0)))
+        table.add_row(
+            channel,
+            *(str(counts.get(s, 0)) for s in states),
+            str(summary.deferrals.get(channel, 0)),
+        )
     console.print(table)
     rules = Table("decision", "rule", "count", title="Deferrals and blocks by rule")
     for key, count in sorted(summary.by_rule.items()):
@@ -290,6 +344,10 @@ def _print_summary(summary: Any) -> None:
 
 def _progress(quiet: bool) -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=quiet or not err.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
     )

@@ -26,7 +26,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from outreach.compliance.policy import Policy
 
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -50,9 +49,7 @@ class AgencySettings(_Model):
     phone: str = "+18005550199"
     email: str = "help@example-recovery.test"
     website: str = "https://pay.example-recovery.test"
-    address: list[str] = Field(
-        default_factory=lambda: ["PO Box 1000", "Springfield, IL 62701"]
-    )
+    address: list[str] = Field(default_factory=lambda: ["PO Box 1000", "Springfield, IL 62701"])
     hours: str = "Monday to Friday, 8 a.m. to 8 p.m. Central"
     # State license numbers printed on messages where a state requires it (CA Civ. Code 1788.11).
     licenses: dict[str, str] = Field(default_factory=dict)
@@ -101,9 +98,7 @@ class SchedulerSettings(_Model):
     batch_size: int = Field(default=200, ge=1, le=10_000)
     lease_seconds: int = Field(default=300, ge=10)
     max_send_attempts: int = Field(default=5, ge=1)
-    concurrency: dict[str, int] = Field(
-        default_factory=lambda: {"sms": 8, "email": 8, "letter": 2}
-    )
+    concurrency: dict[str, int] = Field(default_factory=lambda: {"sms": 8, "email": 8, "letter": 2})
 
 
 class FileSettings(_Model):
@@ -133,8 +128,8 @@ class Secrets(BaseSettings):
 
 
 SANDBOX_ACCOUNT_SID = "AC" + "0" * 32
-SANDBOX_AUTH_TOKEN = "sandbox-auth-token"  # noqa: S105 - only valid against the local sandbox
-DEV_SECRET_KEY = "outreach-dev-only-secret-key"  # noqa: S105 - refused outside sandbox mode
+SANDBOX_AUTH_TOKEN = "sandbox-auth-token"
+DEV_SECRET_KEY = "outreach-dev-only-secret-key"
 
 
 # --- campaigns ---------------------------------------------------------------------------------
@@ -143,6 +138,14 @@ StepChannel = Literal["sms", "email", "letter"]
 OnlyIf = Literal["email_on_file", "phone_on_file", "address_on_file"]
 SkipIf = Literal["paid", "disputed"]
 StopWhen = Literal["paid", "dispute", "cease", "attorney", "bankruptcy", "deceased"]
+DEFAULT_STOP_WHEN: tuple[StopWhen, ...] = (
+    "paid",
+    "dispute",
+    "cease",
+    "attorney",
+    "bankruptcy",
+    "deceased",
+)
 MessageKind = Literal["collection", "validation_notice", "cease_ack", "remedy"]
 
 
@@ -172,7 +175,8 @@ class Step(_Model):
     def _template_matches_channel(self) -> Step:
         if not self.template.startswith(f"{self.channel}/"):
             raise ValueError(
-                f"template {self.template!r} must live under {self.channel}/ for a {self.channel} step"
+                f"template {self.template!r} must live under {self.channel}/"
+                f" for a {self.channel} step"
             )
         return self
 
@@ -183,9 +187,7 @@ class Campaign(_Model):
     priority: int = 100  # lower wins when several campaigns match an account
     auto_enroll: bool = True
     segment: Segment = Segment()
-    stop_when: list[StopWhen] = Field(
-        default_factory=lambda: ["paid", "dispute", "cease", "attorney", "bankruptcy", "deceased"]
-    )
+    stop_when: list[StopWhen] = Field(default_factory=lambda: list(DEFAULT_STOP_WHEN))
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("steps")
@@ -336,8 +338,13 @@ class Config:
         if sid and token:
             return sid, token.get_secret_value()
         if self.file.sms.mode == "sandbox":
-            return sid or SANDBOX_ACCOUNT_SID, token.get_secret_value() if token else SANDBOX_AUTH_TOKEN
-        raise ConfigError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set for sms mode 'twilio'")
+            return (
+                sid or SANDBOX_ACCOUNT_SID,
+                token.get_secret_value() if token else SANDBOX_AUTH_TOKEN,
+            )
+        raise ConfigError(
+            "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set for sms mode 'twilio'"
+        )
 
     @cached_property
     def campaigns(self) -> dict[str, Campaign]:

@@ -122,4 +122,3 @@ def _outputs(config: Config, sandbox: Sandbox) -> dict[str, str]:
         "emails (Maildir)": str((sandbox.dir / "mail").resolve()),
         "twilio requests": str((sandbox.dir / "twilio_requests.jsonl").resolve()),
     }
-

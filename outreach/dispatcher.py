@@ -186,16 +186,25 @@ class Dispatcher:
                 )
                 for p in prepared
             ]
-            owned = dict(lease_owner=self.worker_id, only_from=(MessageState.CLAIMED,))
-            decided = outbox.apply(session, decided, now, **owned)
-            sent_ids = {t.message_id for t in outbox.apply(session, sending, now, **owned)}
+            claimed = (MessageState.CLAIMED,)
+            decided = outbox.apply(
+                session, decided, now, only_from=claimed, lease_owner=self.worker_id
+            )
+            sent_ids = {
+                t.message_id
+                for t in outbox.apply(
+                    session, sending, now, only_from=claimed, lease_owner=self.worker_id
+                )
+            }
             self._stop_enrollments(session, batch, stopped, now)
         return [p for p in prepared if p.message.id in sent_ids], decided
 
     def _check_one(
         self, batch: BatchContext, message: Message, now: datetime, stopped: dict[int, str]
     ) -> _Prepared | Transition:
-        def finish(state: str, reason: str, rules: tuple[str, ...] = (), **values: Any) -> Transition:
+        def finish(
+            state: str, reason: str, rules: tuple[str, ...] = (), **values: Any
+        ) -> Transition:
             detail: dict[str, Any] = {"reason": reason}
             if rules:
                 detail["rules"] = list(rules)
@@ -263,8 +272,11 @@ class Dispatcher:
             outbound = self._render(batch, message, step, point, now, zones, campaign.name)
         except TemplateError as exc:
             return finish(
-                MessageState.FAILED, f"template error: {exc}", error_code="template",
-                error_message=str(exc), decision=stored,
+                MessageState.FAILED,
+                f"template error: {exc}",
+                error_code="template",
+                error_message=str(exc),
+                decision=stored,
             )
         # Later messages in this batch must see this one in the debtor's history (caps).
         history.append(Contact(at=now, channel=step.channel, account_id=message.account_id))
@@ -283,10 +295,14 @@ class Dispatcher:
         debtor = batch.debtors[message.debtor_id]
         account = batch.accounts.get(message.account_id) if message.account_id else None
         points = batch.contact_points.get(message.debtor_id, [])
-        address = point if point.kind == "address" else next(
-            (p for p in points if p.kind == "address"), None
+        address = (
+            point
+            if point.kind == "address"
+            else next((p for p in points if p.kind == "address"), None)
         )
-        unsubscribe = self.links.unsubscribe(point.id, message.id) if step.channel == "email" else None
+        unsubscribe = (
+            self.links.unsubscribe(point.id, message.id) if step.channel == "email" else None
+        )
         links = Links(
             pay=self.links.pay(account.id) if account else self.links.base_url,
             dispute=self.links.dispute(account.id) if account else self.links.base_url,
@@ -356,8 +372,13 @@ class Dispatcher:
             outbox.apply(
                 session,
                 [
-                    Transition(i, None, MessageState.CANCELLED, self.cause,
-                               {"reason": f"enrollment stopped: {reason}"})
+                    Transition(
+                        i,
+                        None,
+                        MessageState.CANCELLED,
+                        self.cause,
+                        {"reason": f"enrollment stopped: {reason}"},
+                    )
                     for i in pending
                 ],
                 now,
@@ -373,7 +394,9 @@ class Dispatcher:
                 return await channel.send(prepared.outbound)
             except Exception as exc:  # a bug in a channel: the send may have happened
                 log.exception("channel %s raised for message %s", channel.name, prepared.message.id)
-                return SendResult(SendStatus.UNKNOWN, error_code="exception", error_message=repr(exc))
+                return SendResult(
+                    SendStatus.UNKNOWN, error_code="exception", error_message=repr(exc)
+                )
 
     # --- record -----------------------------------------------------------------------------
 
@@ -387,12 +410,17 @@ class Dispatcher:
                 opted_out.append(p.contact_point_id)
             log.info(
                 "message %s %s to %s: %s %s",
-                p.message.id, p.outbound.channel, mask(p.outbound.to), result.status,
+                p.message.id,
+                p.outbound.channel,
+                mask(p.outbound.to),
+                result.status,
                 result.error_code or "",
             )
         with self.factory.begin() as session:
             done = outbox.apply(
-                session, transitions, now,
+                session,
+                transitions,
+                now,
                 only_from=(MessageState.SENDING, MessageState.UNKNOWN),
                 lease_owner=self.worker_id,
             )
@@ -412,20 +440,44 @@ class Dispatcher:
         error = {"error_code": result.error_code, "error_message": result.error_message}
         m = p.message
         if result.status is SendStatus.SENT:
-            values = {**base, "provider_id": result.provider_id, "sent_at": now,
-                      "artifact": result.detail.get("path")}
-            return Transition(m.id, MessageState.SENDING, MessageState.SENT, self.cause, detail, values)
+            values = {
+                **base,
+                "provider_id": result.provider_id,
+                "sent_at": now,
+                "artifact": result.detail.get("path"),
+            }
+            return Transition(
+                m.id, MessageState.SENDING, MessageState.SENT, self.cause, detail, values
+            )
         if result.status is SendStatus.UNKNOWN:
-            return Transition(m.id, MessageState.SENDING, MessageState.UNKNOWN, self.cause, detail,
-                              {**base, **error})
+            return Transition(
+                m.id,
+                MessageState.SENDING,
+                MessageState.UNKNOWN,
+                self.cause,
+                detail,
+                {**base, **error},
+            )
         attempts = m.attempts + 1
         if result.status is SendStatus.RETRYABLE and attempts < self.settings.max_send_attempts:
             retry_at = now + self._backoff(attempts)
             detail["retry_at"] = retry_at.isoformat()
-            return Transition(m.id, MessageState.SENDING, MessageState.PLANNED, self.cause, detail,
-                              {**base, **error, "due_at": retry_at, "sent_at": None})
-        return Transition(m.id, MessageState.SENDING, MessageState.FAILED, self.cause, detail,
-                          {**base, **error, "sent_at": None})
+            return Transition(
+                m.id,
+                MessageState.SENDING,
+                MessageState.PLANNED,
+                self.cause,
+                detail,
+                {**base, **error, "due_at": retry_at, "sent_at": None},
+            )
+        return Transition(
+            m.id,
+            MessageState.SENDING,
+            MessageState.FAILED,
+            self.cause,
+            detail,
+            {**base, **error, "sent_at": None},
+        )
 
     def _backoff(self, attempts: int) -> timedelta:
         """Exponential backoff with full jitter, between retry_base and retry_max."""

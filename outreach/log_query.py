@@ -27,9 +27,13 @@ class LogFilter:
     limit: int = 100
 
 
-def log_query(f: LogFilter) -> Select[Any]:
+def log_query(f: LogFilter) -> Select[Message, str, str]:
     q = (
-        select(Message, Debtor.external_id.label("debtor_ext"), Account.external_id.label("account_ext"))
+        select(
+            Message,
+            Debtor.external_id.label("debtor_ext"),
+            Account.external_id.label("account_ext"),
+        )
         .join(Debtor, Debtor.id == Message.debtor_id)
         .outerjoin(Account, Account.id == Message.account_id)
     )

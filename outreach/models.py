@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -49,7 +49,11 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
 
 
 class MessageState(StrEnum):
@@ -147,7 +151,7 @@ class ContactPoint(Base):
 
 
 class Hold(Base):
-    """cease, dispute, attorney, bankruptcy, deceased: on a debtor or one account, until released."""
+    """cease, dispute, attorney, bankruptcy, deceased: on a debtor or an account, until released."""
 
     __tablename__ = "holds"
 
@@ -225,7 +229,9 @@ class Message(Base):
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # verdict, not_before, rules, reasons
+    decision: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON
+    )  # verdict, not_before, rules, reasons
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_message: Mapped[str | None] = mapped_column(Text)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
@@ -243,7 +249,9 @@ class MessageEvent(Base):
     at: Mapped[datetime]
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
-    cause: Mapped[str] = mapped_column(String(64))  # planner | dispatcher:<worker> | provider | agent
+    cause: Mapped[str] = mapped_column(
+        String(64)
+    )  # planner | dispatcher:<worker> | provider | agent
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from outreach.models import DUE_STATES, CampaignRow, Message, MessageEvent, MessageState
@@ -67,6 +67,7 @@ def apply(
         owned = set(session.scalars(query.with_for_update()))
         transitions = [t for t in transitions if t.message_id in owned]
     table = Message.__table__
+    assert isinstance(table, Table)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for t in transitions:
         values = {"state": t.to_state, "updated_at": at, **t.values}
@@ -84,9 +85,7 @@ def apply(
     return list(transitions)
 
 
-def claim(
-    session: Session, worker: str, now: datetime, limit: int, lease: timedelta
-) -> list[int]:
+def claim(session: Session, worker: str, now: datetime, limit: int, lease: timedelta) -> list[int]:
     """Lease up to `limit` due messages (oldest due first) to `worker`; returns their ids."""
     paused = select(CampaignRow.name).where(CampaignRow.status == "paused")
     rows = session.execute(
@@ -136,14 +135,24 @@ def reap_expired(session: Session, now: datetime) -> tuple[int, int]:
     replanned = [r.id for r in expired if r.state == MessageState.CLAIMED]
     unknown = [r.id for r in expired if r.state == MessageState.SENDING]
     transitions = [
-        Transition(i, MessageState.CLAIMED, MessageState.PLANNED, "reaper",
-                   {"reason": "lease expired before the send started"},
-                   {"lease_owner": None, "lease_expires_at": None})
+        Transition(
+            i,
+            MessageState.CLAIMED,
+            MessageState.PLANNED,
+            "reaper",
+            {"reason": "lease expired before the send started"},
+            {"lease_owner": None, "lease_expires_at": None},
+        )
         for i in replanned
     ] + [
-        Transition(i, MessageState.SENDING, MessageState.UNKNOWN, "reaper",
-                   {"reason": "lease expired during the send: it may or may not have gone out"},
-                   {"lease_expires_at": None, "error_message": "outcome unknown (worker lost)"})
+        Transition(
+            i,
+            MessageState.SENDING,
+            MessageState.UNKNOWN,
+            "reaper",
+            {"reason": "lease expired during the send: it may or may not have gone out"},
+            {"lease_expires_at": None, "error_message": "outcome unknown (worker lost)"},
+        )
         for i in unknown
     ]
     apply(session, transitions, now, only_from=(MessageState.CLAIMED, MessageState.SENDING))

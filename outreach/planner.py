@@ -194,9 +194,13 @@ def plan_due_steps(
             else:
                 enrollment.next_due_at = enrollment.enrolled_at + timedelta(days=steps[index].day)
         if values:
-            ids = session.execute(
-                insert_ignoring_duplicates(session, Message).returning(Message.id), values
-            ).scalars().all()
+            ids = (
+                session.execute(
+                    insert_ignoring_duplicates(session, Message).returning(Message.id), values
+                )
+                .scalars()
+                .all()
+            )
             planned += len(ids)
             record_events(
                 session,
@@ -210,12 +214,15 @@ def _take_planner_lock(session: Session) -> bool:
     if session.get_bind().dialect.name != "postgresql":
         return True  # SQLite: BEGIN IMMEDIATE already serializes writers
     return bool(
-        session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PLANNER_LOCK_KEY})
-        .scalar()
+        session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PLANNER_LOCK_KEY}
+        ).scalar()
     )
 
 
-def tick(factory: sessionmaker[Session], campaigns: Mapping[str, Campaign], clock: Clock) -> PlanReport:
+def tick(
+    factory: sessionmaker[Session], campaigns: Mapping[str, Campaign], clock: Clock
+) -> PlanReport:
     """One planner pass: sync campaign rows, enroll, plan. One transaction."""
     now = clock.now()
     with factory.begin() as session:

@@ -125,6 +125,8 @@ _STATES = frozenset(s.abbr for s in us.states.STATES_AND_TERRITORIES) | {"DC"}
 _BOOLS = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False}
 _BOOLS |= {"false": False, "0": False}
 _CENTS = Decimal("0.01")
+_MAX_MONEY = Decimal("1e10")  # Numeric(12, 2)
+_MAX_DAYS = 36_500
 # A light, deliberately strict check: one @, a dotted domain, an alphabetic TLD.
 _EMAIL_RE = re.compile(
     r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -231,6 +233,8 @@ def _money(value: str) -> Decimal:
         raise _Invalid(f"{value!r} has fractions of a cent")
     if amount < 0:
         raise _Invalid(f"negative amount {value}")
+    if amount >= _MAX_MONEY:
+        raise _Invalid(f"{value} is too large")
     return amount.quantize(_CENTS)
 
 
@@ -247,6 +251,8 @@ def _date(value: str) -> date:
 def _days(value: str) -> int:
     if not value.isdigit():
         raise _Invalid(f"{value!r} is not a whole number of days >= 0")
+    if int(value) > _MAX_DAYS:
+        raise _Invalid(f"{value} days is more than a century")
     return int(value)
 
 
@@ -337,12 +343,15 @@ class _RowParser:
         self.name = _text(100)
         self.long = _text(200)
 
-    def parse(self, line: int, record: list[str]) -> _Row | list[RowError]:
+    def parse(self, line: int, end: int, record: list[str]) -> _Row | list[RowError]:
         cells = {c: v.strip() for c, v in zip(self.columns, record, strict=False)}
         external = cells.get("account_id") or cells.get("debtor_id") or None
-        if len(record) != len(self.columns):
+        extra = record[len(self.columns) :]
+        if len(record) < len(self.columns) or any(v.strip() for v in extra):
             what = "more" if len(record) > len(self.columns) else "fewer"
             reason = f"{len(record)} fields, {what} than the {len(self.columns)} in the header"
+            if end > line:
+                reason += f" (a quote left open joins lines {line}-{end}?)"
             return [RowError(line, "row", reason, external)]
         errors: list[RowError] = []
 
@@ -449,6 +458,10 @@ class _RowParser:
             if p  # line2 is often blank
         )
         one_line = f"{one_line}, {address['state']} {address['zip']}"
+        if len(one_line) > 320:
+            return [
+                RowError(line, "address1", "the address is longer than 320 characters", external)
+            ]
         postal = {k: v or "" for k, v in address.items()}
         contacts.append(_Contact("address", one_line, None, "unknown", postal))
         hold = None
@@ -484,6 +497,17 @@ def _check_utf8(path: Path) -> None:
         raise ImportFileError(path, exc.strerror or str(exc)) from None
 
 
+def _check_csv(path: Path) -> None:
+    """Parse the whole file once, so a CSV syntax error late in it writes nothing."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, strict=False)
+        try:
+            for _ in reader:
+                pass
+        except csv.Error as exc:
+            raise ImportFileError(path, f"line {reader.line_num}: {exc}") from None
+
+
 def _read_header(path: Path, reader: Iterator[list[str]]) -> list[str]:
     for record in reader:
         if any(cell.strip() for cell in record):
@@ -491,6 +515,8 @@ def _read_header(path: Path, reader: Iterator[list[str]]) -> list[str]:
     else:
         raise ImportFileError(path, "empty file: a header row is required")
     columns = [c.strip().lower().lstrip("\ufeff") for c in record]
+    while columns and not columns[-1]:  # spreadsheets append empty columns
+        columns.pop()
     known = set(COLUMNS)
     if not known.intersection(columns):
         raise ImportFileError(
@@ -505,6 +531,9 @@ def _read_header(path: Path, reader: Iterator[list[str]]) -> list[str]:
         described = []
         for c in unknown:
             close = difflib.get_close_matches(c, COLUMNS, n=1)
+            if not c:
+                described.append(f"a blank name (column {columns.index(c) + 1})")
+                continue
             described.append(f"{c!r} (did you mean {close[0]!r}?)" if close else repr(c))
         problems.append(f"unknown columns: {', '.join(described)}")
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
@@ -515,12 +544,12 @@ def _read_header(path: Path, reader: Iterator[list[str]]) -> list[str]:
     return columns
 
 
-def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
-    """(first physical line, record) for each non-blank record; quoted newlines counted."""
+def _records(reader: Any) -> Iterator[tuple[int, int, list[str]]]:
+    """(first line, last line, record) for each non-blank record; quoted newlines counted."""
     start = reader.line_num + 1
     for record in reader:
         if any(cell.strip() for cell in record):
-            yield start, record
+            yield start, reader.line_num, record
         start = reader.line_num + 1
 
 
@@ -833,8 +862,9 @@ def import_csv(
     if not path.is_file():
         raise ImportFileError(path, "no such file" if not path.exists() else "not a file")
     _check_utf8(path)
+    _check_csv(path)
     started = clock.now()
-    source = f"import:{path.name}"
+    source = f"import:{path.name[-150:]}"  # fits the 200-character source columns
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     rejected: list[RowError] = []
     rows = 0
@@ -855,13 +885,13 @@ def import_csv(
             raise ImportFileError(path, f"unreadable header: {exc}") from None
         parser = _RowParser(columns, default_region)
         with factory.begin() as session:
-            run = ImportRun(file=str(path), started_at=started)
+            run = ImportRun(file=str(path)[-500:], started_at=started)
             session.add(run)
         for batch in _batches(_records(reader), BATCH_SIZE):
             parsed: list[_Row] = []
-            for line, record in batch:
+            for line, end, record in batch:
                 rows += 1
-                result = parser.parse(line, record)
+                result = parser.parse(line, end, record)
                 if isinstance(result, list):
                     rejected.extend(result)
                     continue

@@ -187,13 +187,18 @@ def _files_for(name: str) -> tuple[str | None, str, str | None]:
     raise TemplateError(name, None, f"unknown channel {channel!r} (expected sms, email or letter)")
 
 
-def _template_line(exc: BaseException) -> int | None:
-    """The template line Jinja put into the rewritten traceback (innermost template frame)."""
-    line = None
+def _where(exc: BaseException) -> tuple[int | None, str]:
+    """Line (and, for shared parts, file) of the innermost template frame in the traceback.
+
+    Jinja rewrites tracebacks so template frames carry the template file and line.
+    """
+    line, part = None, ""
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename.endswith((".txt", ".html")):
             line = frame.lineno
-    return line
+            path = Path(frame.filename)
+            part = f"{path.parent.name}/{path.name}: " if path.name.startswith("_") else ""
+    return line, part
 
 
 class _Environment(SandboxedEnvironment):
@@ -301,9 +306,11 @@ class Renderer:
             text = text_t.render(values) if text_t else ""
             html = html_t.render(values) if html_t else None
         except jinja2.TemplateError as exc:
-            raise TemplateError(template, _template_line(exc), exc.message or str(exc)) from exc
+            line, part = _where(exc)
+            raise TemplateError(template, line, part + (exc.message or str(exc))) from exc
         except (ValueError, TypeError, ArithmeticError, AttributeError, KeyError) as exc:
-            raise TemplateError(template, _template_line(exc), str(exc)) from exc
+            line, part = _where(exc)
+            raise TemplateError(template, line, f"{part}{exc}") from exc
         if template.startswith("sms/"):
             text = _WS.sub(" ", text).strip()  # authors wrap lines; an SMS is one paragraph
         elif text:

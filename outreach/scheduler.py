@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,7 +45,10 @@ class OutreachScheduler:
             self.plan, "interval", seconds=planner_seconds, id="planner", next_run_time=first
         )
         self.scheduler.add_job(
-            self.dispatch, "interval", seconds=dispatcher_seconds, id="dispatcher",
+            self.dispatch,
+            "interval",
+            seconds=dispatcher_seconds,
+            id="dispatcher",
             next_run_time=first,
         )
 

@@ -112,9 +112,7 @@ def load_batch(
     }
     points: dict[int, list[ContactPoint]] = defaultdict(list)
     for cp in session.scalars(
-        select(ContactPoint)
-        .where(ContactPoint.debtor_id.in_(debtor_ids))
-        .order_by(ContactPoint.id)
+        select(ContactPoint).where(ContactPoint.debtor_id.in_(debtor_ids)).order_by(ContactPoint.id)
     ):
         points[cp.debtor_id].append(cp)
     holds: dict[int, list[Hold]] = defaultdict(list)

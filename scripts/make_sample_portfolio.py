@@ -171,7 +171,8 @@ def area_in_state(area: str, state: str) -> bool:
 
     The zipcodes data lists neighbouring states' codes too (a Delaware ZIP with 667).
     """
-    name = "Washington D.C." if state == "DC" else us.states.lookup(state).name
+    found = us.states.lookup(state)
+    name = "Washington D.C." if found is None or state == "DC" else found.name
     places = [
         geocoder.description_for_number(phonenumbers.parse(f"+1{area}{nxx}2345"), "en")
         for group in exchanges(area).values()
@@ -346,8 +347,8 @@ def debtor_rows(
 def build(rng: random.Random) -> tuple[list[dict[str, str]], list[tuple[int, str, str]]]:
     """All rows, and the deliberately bad ones as (row index, field, what was done)."""
     plan: list[tuple[str, str | None, str | None]] = []
-    for state, zone, area, count in SPLIT_ZONE_CASES:
-        plan += [(state, zone, area)] * count
+    for case_state, case_zone, case_area, count in SPLIT_ZONE_CASES:
+        plan += [(case_state, case_zone, case_area)] * count
     plan += [(s, None, None) for s in STATE_WEIGHTS if s not in {p[0] for p in plan}]
     states = list(STATE_WEIGHTS)
     weights = list(STATE_WEIGHTS.values())
@@ -362,9 +363,7 @@ def build(rng: random.Random) -> tuple[list[dict[str, str]], list[tuple[int, str
         moved_from = None
         if i in moved and area is None:
             moved_from = rng.choice([s for s in states if s != state])
-        debtors.append(
-            debtor_rows(rng, i + 1, state, zone, area, seq, moved_from=moved_from)
-        )
+        debtors.append(debtor_rows(rng, i + 1, state, zone, area, seq, moved_from=moved_from))
         if moved_from is not None and rng.random() < 0.5:
             home = zipcodes.matching(debtors[-1][0]["zip"][:5])[0]["timezone"]
             for row in debtors[-1]:  # some told us the time zone they live in now
@@ -413,9 +412,9 @@ def build(rng: random.Random) -> tuple[list[dict[str, str]], list[tuple[int, str
         if column == "phone1":
             row["phone1_type"], row["phone1_consent"] = "mobile", "granted"
         # Keep a debtor's accounts together: move past a second row of the same debtor.
-        while 0 < pos + k < len(rows) and rows[pos + k]["debtor_id"] == rows[pos + k - 1][
-            "debtor_id"
-        ]:
+        while (
+            0 < pos + k < len(rows) and rows[pos + k]["debtor_id"] == rows[pos + k - 1]["debtor_id"]
+        ):
             pos += 1
         rows.insert(pos + k, row)
         planted.append((pos + k, column, value))

@@ -1,4 +1,4 @@
-"""Build debtors directly in the database for pipeline tests (the CSV importer has its own tests)."""
+"""Build debtors directly in the database for pipeline tests (the importer has its own tests)."""
 
 from __future__ import annotations
 
@@ -31,24 +31,47 @@ def add_debtor(
 ) -> tuple[int, int]:
     """Returns (debtor id, account id)."""
     n = next(_ids)
-    address = address if address is not None else {
-        "line1": "350 5th Ave", "line2": "", "city": "New York", "state": "NY", "zip": "10118",
-    }
+    address = (
+        address
+        if address is not None
+        else {
+            "line1": "350 5th Ave",
+            "line2": "",
+            "city": "New York",
+            "state": "NY",
+            "zip": "10118",
+        }
+    )
     with factory.begin() as session:
         debtor = Debtor(
-            external_id=f"D{n:05d}", first_name=first, last_name=last,
-            stated_timezone=stated_timezone, created_at=now,
+            external_id=f"D{n:05d}",
+            first_name=first,
+            last_name=last,
+            stated_timezone=stated_timezone,
+            created_at=now,
         )
         session.add(debtor)
         session.flush()
         account = Account(
-            external_id=f"A{n:05d}", debtor_id=debtor.id, creditor="Northwind Bank",
-            original_creditor="Northwind Bank Visa", account_number=f"4000123412340{n:03d}",
+            external_id=f"A{n:05d}",
+            debtor_id=debtor.id,
+            creditor="Northwind Bank",
+            original_creditor="Northwind Bank Visa",
+            account_number=f"4000123412340{n:03d}",
             balance=Decimal(balance),
-            itemization={"date": "2026-06-30", "amount": balance, "interest": "0", "fees": "0",
-                         "payments": "0", "credits": "0"},
-            days_past_due=120, state=address.get("state") or "NY", time_barred=time_barred,
-            tags=tags or [], created_at=now,
+            itemization={
+                "date": "2026-06-30",
+                "amount": balance,
+                "interest": "0",
+                "fees": "0",
+                "payments": "0",
+                "credits": "0",
+            },
+            days_past_due=120,
+            state=address.get("state") or "NY",
+            time_barred=time_barred,
+            tags=tags or [],
+            created_at=now,
         )
         session.add(account)
         session.flush()
@@ -62,10 +85,16 @@ def add_debtor(
             points.append(_point(debtor.id, "address", one_line, None, now, address=address))
         session.add_all(points)
         for kind, scope in holds or []:
-            session.add(Hold(
-                debtor_id=debtor.id, account_id=account.id if scope == "account" else None,
-                kind=kind, reason="test", source="test", created_at=now,
-            ))
+            session.add(
+                Hold(
+                    debtor_id=debtor.id,
+                    account_id=account.id if scope == "account" else None,
+                    kind=kind,
+                    reason="test",
+                    source="test",
+                    created_at=now,
+                )
+            )
         return debtor.id, account.id
 
 
@@ -73,6 +102,12 @@ def _point(
     debtor_id: int, kind: str, value: str, label: str | None, now: datetime, **extra: Any
 ) -> ContactPoint:
     return ContactPoint(
-        debtor_id=debtor_id, kind=kind, value=value, label=label, consent="granted",
-        source="test", created_at=now, **extra,
+        debtor_id=debtor_id,
+        kind=kind,
+        value=value,
+        label=label,
+        consent="granted",
+        source="test",
+        created_at=now,
+        **extra,
     )

@@ -27,8 +27,9 @@ class Pipeline:
     channels: Mapping[str, Channel]
     clock: SimulatedClock
 
-    def dispatcher(self, worker: str = "w1", channels: Mapping[str, Channel] | None = None,
-                   **settings: object) -> Dispatcher:
+    def dispatcher(
+        self, worker: str = "w1", channels: Mapping[str, Channel] | None = None, **settings: object
+    ) -> Dispatcher:
         d = self.runtime.dispatcher(channels or self.channels, worker_id=worker)
         if settings:
             from dataclasses import replace

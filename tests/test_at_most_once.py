@@ -21,8 +21,12 @@ from .pipeline_harness import Pipeline, running_pipeline
 def _add_many(p: Pipeline, n: int) -> None:
     for i in range(n):
         add_debtor(
-            p.runtime.factory, p.clock.now(), first=f"Person{i}", last="Test",
-            phones=[(f"+1212736{i:04d}", "mobile")], emails=[(f"p{i}@example.com", "personal")],
+            p.runtime.factory,
+            p.clock.now(),
+            first=f"Person{i}",
+            last="Test",
+            phones=[(f"+1212736{i:04d}", "mobile")],
+            emails=[(f"p{i}@example.com", "personal")],
         )
 
 
@@ -53,8 +57,9 @@ async def test_overlapping_planner_ticks_plan_each_step_once(
         await asyncio.gather(*(asyncio.to_thread(p.plan) for _ in range(4)))
         with p.runtime.factory() as session:
             per_step = session.execute(
-                select(Message.enrollment_id, Message.step_id, func.count())
-                .group_by(Message.enrollment_id, Message.step_id)
+                select(Message.enrollment_id, Message.step_id, func.count()).group_by(
+                    Message.enrollment_id, Message.step_id
+                )
             ).all()
         assert len(per_step) == 5 * 5  # five steps due by day 11, for five debtors
         assert {n for *_, n in per_step} == {1}
@@ -121,7 +126,9 @@ async def test_unknown_send_counts_against_the_daily_cap(
         clock.advance(timedelta(days=1, hours=1))
         p.plan()
         hang = _Hang("email")
-        task = asyncio.create_task(p.dispatcher("doomed", channels={**p.channels, "email": hang}).tick())
+        task = asyncio.create_task(
+            p.dispatcher("doomed", channels={**p.channels, "email": hang}).tick()
+        )
         await asyncio.wait_for(hang.entered.wait(), 10)
         task.cancel()
         clock.advance(timedelta(minutes=10))
@@ -134,12 +141,21 @@ async def test_unknown_send_counts_against_the_daily_cap(
         # within a day: the unknown email counts, so the daily cap defers it.
         clock.advance(timedelta(hours=1))
         with p.runtime.factory.begin() as session:
-            session.add(Message(
-                enrollment_id=email.enrollment_id, step_id="first-sms", debtor_id=email.debtor_id,
-                account_id=email.account_id, campaign="standard", channel="sms",
-                template="sms/reminder", state="planned", due_at=clock.now(),
-                created_at=clock.now(), updated_at=clock.now(),
-            ))
+            session.add(
+                Message(
+                    enrollment_id=email.enrollment_id,
+                    step_id="first-sms",
+                    debtor_id=email.debtor_id,
+                    account_id=email.account_id,
+                    campaign="standard",
+                    channel="sms",
+                    template="sms/reminder",
+                    state="planned",
+                    due_at=clock.now(),
+                    created_at=clock.now(),
+                    updated_at=clock.now(),
+                )
+            )
         await p.dispatcher("phoenix").run_until_idle()
         sms = next(m for m in p.messages() if m.step_id == "first-sms")
         assert sms.state == "deferred"
@@ -166,8 +182,12 @@ async def test_crash_after_claim_before_send_is_planned_again_and_sent_once(
         letters = p.messages()
         assert {m.state for m in letters} == {"sent"}
         assert p.events(letters[0].id) == [
-            (None, "planned"), ("planned", "claimed"), ("claimed", "planned"),
-            ("planned", "claimed"), ("claimed", "sending"), ("sending", "sent"),
+            (None, "planned"),
+            ("planned", "claimed"),
+            ("claimed", "planned"),
+            ("planned", "claimed"),
+            ("claimed", "sending"),
+            ("sending", "sent"),
         ]
 
 

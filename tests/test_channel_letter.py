@@ -30,7 +30,9 @@ ADDRESS = PostalAddress(
 )
 
 
-def letter(message_id: int, html: str | None, postal: PostalAddress | None = ADDRESS) -> OutboundMessage:
+def letter(
+    message_id: int, html: str | None, postal: PostalAddress | None = ADDRESS
+) -> OutboundMessage:
     return OutboundMessage(
         message_id=message_id,
         channel="letter",

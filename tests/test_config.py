@@ -24,7 +24,12 @@ def test_shipped_config_is_valid() -> None:
     assert set(config.campaigns) == {"standard", "hardship"}
     standard = config.campaigns["standard"]
     assert [(s.day, s.channel) for s in standard.steps] == [
-        (0, "letter"), (1, "email"), (3, "sms"), (7, "email"), (10, "sms"), (30, "letter"),
+        (0, "letter"),
+        (1, "email"),
+        (3, "sms"),
+        (7, "email"),
+        (10, "sms"),
+        (30, "letter"),
     ]
     assert standard.steps[0].kind == "validation_notice"
     assert config.policy.contact_window.for_channel("letter") is None
@@ -80,7 +85,7 @@ def test_duplicate_campaign_name(tmp_path: Path) -> None:
     body = "name: same\nsteps:\n  - {id: a, day: 0, channel: sms, template: sms/a}\n"
     (tmp_path / "a.yaml").write_text(body)
     (tmp_path / "b.yaml").write_text(body)
-    with pytest.raises(ConfigError, match="b.yaml: name: campaign 'same' is defined twice"):
+    with pytest.raises(ConfigError, match=r"b\.yaml: name: campaign 'same' is defined twice"):
         load_campaigns(tmp_path)
 
 
@@ -89,7 +94,8 @@ def test_duplicate_campaign_name(tmp_path: Path) -> None:
     [
         (
             "contact_window:\n  default:\n    start: '22:00'\n    end: '08:00'\n",
-            "policy.yaml:3: contact_window.default: Value error, start 22:00 must be before end 08:00",
+            "policy.yaml:3: contact_window.default: "
+            "Value error, start 22:00 must be before end 08:00",
         ),
         (
             "frequency_caps:\n  - {id: a, channels: [sms], max: 0, days: 7}\n",
@@ -112,7 +118,9 @@ def test_bad_policy(tmp_path: Path, policy: str, expected: str) -> None:
 def test_bad_toml_names_the_file(tmp_path: Path) -> None:
     directory = _config_copy(tmp_path)
     (directory / "outreach.toml").write_text("[sms]\nmode = 'pigeon'\n")
-    with pytest.raises(ConfigError, match=r"outreach.toml: sms.mode: Input should be 'sandbox' or 'twilio'"):
+    with pytest.raises(
+        ConfigError, match=r"outreach.toml: sms.mode: Input should be 'sandbox' or 'twilio'"
+    ):
         Config(directory)
 
 
@@ -138,7 +146,9 @@ def test_real_providers_refuse_to_run_without_secrets(
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "OUTREACH_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
     directory = _config_copy(tmp_path)
-    toml = (directory / "outreach.toml").read_text().replace('mode = "sandbox"', 'mode = "twilio"', 1)
+    toml = (
+        (directory / "outreach.toml").read_text().replace('mode = "sandbox"', 'mode = "twilio"', 1)
+    )
     (directory / "outreach.toml").write_text(toml)
     config = Config(directory)
     with pytest.raises(ConfigError, match="TWILIO_ACCOUNT_SID"):

@@ -22,8 +22,14 @@ async def test_campaign_runs_end_to_end_on_every_channel(
     config: Config, engine: Engine, clock: SimulatedClock
 ) -> None:
     async with running_pipeline(config, engine, clock) as p:
-        add_debtor(p.runtime.factory, clock.now(), first="Maria", last="Lopez",
-                   phones=[("+12127363100", "mobile")], emails=[("maria@example.com", "personal")])
+        add_debtor(
+            p.runtime.factory,
+            clock.now(),
+            first="Maria",
+            last="Lopez",
+            phones=[("+12127363100", "mobile")],
+            emails=[("maria@example.com", "personal")],
+        )
         report = p.plan()
         assert report.enrolled == 1 and report.planned == 1  # day 0: the validation notice
 
@@ -31,7 +37,11 @@ async def test_campaign_runs_end_to_end_on_every_channel(
 
         by_step = {m.step_id: m for m in p.messages()}
         assert set(by_step) == {
-            "validation-notice", "first-email", "first-sms", "second-email", "final-sms",
+            "validation-notice",
+            "first-email",
+            "first-sms",
+            "second-email",
+            "final-sms",
         }
         assert {m.state for m in by_step.values()} == {"sent"}
 
@@ -49,7 +59,9 @@ async def test_campaign_runs_end_to_end_on_every_channel(
         # Email: through aiosmtplib into the aiosmtpd catcher, multipart, RFC 8058 headers.
         mails = p.sandbox.smtp.messages()
         assert len(mails) == 2
-        first = next(m for m in mails if m["X-Outreach-Message-Id"] == str(by_step["first-email"].id))
+        first = next(
+            m for m in mails if m["X-Outreach-Message-Id"] == str(by_step["first-email"].id)
+        )
         assert first["To"] == "maria@example.com"
         assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert first["List-Unsubscribe"].startswith(f"<{config.public_url}/u/")
@@ -63,12 +75,16 @@ async def test_campaign_runs_end_to_end_on_every_channel(
         assert all("STOP" in r["form"]["Body"] for r in sms)
         assert all(r["form"]["StatusCallback"].endswith("/webhooks/twilio/status") for r in sms)
         assert {r["sid"] for r in sms} == {
-            by_step["first-sms"].provider_id, by_step["final-sms"].provider_id,
+            by_step["first-sms"].provider_id,
+            by_step["final-sms"].provider_id,
         }
 
         # The log keeps every transition with its cause.
         assert p.events(by_step["first-sms"].id) == [
-            (None, "planned"), ("planned", "claimed"), ("claimed", "sending"), ("sending", "sent"),
+            (None, "planned"),
+            ("planned", "claimed"),
+            ("claimed", "sending"),
+            ("sending", "sent"),
         ]
         assert by_step["first-sms"].decision["verdict"] == "allow"
 
@@ -80,10 +96,19 @@ async def test_contact_window_defers_to_the_earliest_instant_in_every_zone(
     08:00 Pacific even though it is already 08:00 in Boise."""
     async with running_pipeline(config, engine, clock) as p:
         add_debtor(
-            p.runtime.factory, clock.now(), first="Dale", last="Hart",
-            phones=[("+12086641234", "mobile")], emails=[],
-            address={"line1": "150 N Capitol Blvd", "line2": "", "city": "Boise", "state": "ID",
-                     "zip": "83702"},
+            p.runtime.factory,
+            clock.now(),
+            first="Dale",
+            last="Hart",
+            phones=[("+12086641234", "mobile")],
+            emails=[],
+            address={
+                "line1": "150 N Capitol Blvd",
+                "line2": "",
+                "city": "Boise",
+                "state": "ID",
+                "zip": "83702",
+            },
         )
         p.plan()
         await p.dispatcher().run_until_idle()  # day-0 letter
@@ -102,8 +127,11 @@ async def test_contact_window_defers_to_the_earliest_instant_in_every_zone(
         sms = next(m for m in p.messages() if m.channel == "sms")
         assert sms.state == "sent"
         assert p.events(sms.id)[1:] == [
-            ("planned", "claimed"), ("claimed", "deferred"), ("deferred", "claimed"),
-            ("claimed", "sending"), ("sending", "sent"),
+            ("planned", "claimed"),
+            ("claimed", "deferred"),
+            ("deferred", "claimed"),
+            ("claimed", "sending"),
+            ("sending", "sent"),
         ]
 
 
@@ -111,9 +139,17 @@ async def test_contact_window_defers_to_the_earliest_instant_in_every_zone(
     ("enrolled", "expected_state", "expected_due"),
     [
         # Day 3 falls on 31 October 2026: 12:30 UTC is 08:30 EDT, inside the window.
-        (datetime(2026, 10, 28, 12, 30, tzinfo=UTC), "sent", datetime(2026, 10, 31, 12, 30, tzinfo=UTC)),
+        (
+            datetime(2026, 10, 28, 12, 30, tzinfo=UTC),
+            "sent",
+            datetime(2026, 10, 31, 12, 30, tzinfo=UTC),
+        ),
         # Day 3 falls on 1 November, after the change: 12:30 UTC is 07:30 EST; 08:00 is 13:00 UTC.
-        (datetime(2026, 10, 29, 12, 30, tzinfo=UTC), "deferred", datetime(2026, 11, 1, 13, 0, tzinfo=UTC)),
+        (
+            datetime(2026, 10, 29, 12, 30, tzinfo=UTC),
+            "deferred",
+            datetime(2026, 11, 1, 13, 0, tzinfo=UTC),
+        ),
     ],
 )
 async def test_deferral_follows_the_dst_change(
@@ -131,9 +167,7 @@ async def test_deferral_follows_the_dst_change(
         assert (sms.state, sms.due_at) == (expected_state, expected_due)
 
 
-async def test_letters_are_not_held_by_the_time_of_day(
-    config: Config, engine: Engine
-) -> None:
+async def test_letters_are_not_held_by_the_time_of_day(config: Config, engine: Engine) -> None:
     clock = SimulatedClock(datetime(2026, 12, 1, 7, 0, tzinfo=UTC))  # 02:00 in New York
     async with running_pipeline(config, engine, clock) as p:
         add_debtor(p.runtime.factory, clock.now())

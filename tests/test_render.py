@@ -169,15 +169,38 @@ def test_email_needs_an_unsubscribe_link() -> None:
         Renderer().render("email/first_reminder", ctx)
 
 
-def test_render_is_fast() -> None:
-    """The dispatcher renders thousands of messages a second; keep a generous floor."""
-    import time
+def test_agency_from_settings_picks_the_state_license() -> None:
+    from outreach.config import AgencySettings, LetterSettings
+    from outreach.render_context import Agency
 
-    renderer = Renderer()
-    ctx = sample_context("email")
-    renderer.render("email/second_reminder", ctx)
-    start = time.perf_counter()
-    for _ in range(200):
-        renderer.render("email/second_reminder", ctx)
-        renderer.render("sms/reminder", ctx)
-    assert time.perf_counter() - start < 1.0
+    settings = AgencySettings(licenses={"CA": "10558-99"})
+    assert Agency.from_settings(settings, state="ca").license == "10558-99"
+    assert Agency.from_settings(settings, state="TX").license is None
+    assert Agency.from_settings(settings).license is None
+    letter = LetterSettings(return_address=["PO Box 1000", "Springfield, IL 62701"])
+    agency = Agency.from_settings(settings, letter=letter)
+    assert agency.return_address == ["PO Box 1000", "Springfield, IL 62701"]
+    html = (
+        Renderer()
+        .render("letter/final_notice", replace(sample_context("letter"), agency=agency))
+        .html
+    )
+    assert html is not None
+    window = html.split('class="return-window">')[1].split("</div>")[0]
+    assert "Example Recovery" not in window and "PO Box 1000" in window
+
+
+def test_errors_in_shared_parts_name_the_part(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "sms/_base.txt",
+        "{{ agency.name }}:\n{% block body %}{% endblock %} {{ agency.fax }}",
+    )
+    write(
+        tmp_path, "sms/child.txt", '{% extends "sms/_base.txt" %}{% block body %}Hi{% endblock %}'
+    )
+    with pytest.raises(TemplateError) as info:
+        Renderer([tmp_path]).render("sms/child", sample_context("sms"))
+    assert info.value.line == 2
+    assert str(info.value).startswith("sms/child, line 2: sms/_base.txt: ")
+    assert "fax" in str(info.value)

@@ -170,3 +170,19 @@ def test_hardship_plan_numbers_add_up() -> None:
     text = plain(RENDERER.render("letter/hardship_plan", sample_context("letter")).html or "")
     assert "12 monthly payments of $102.88" in text
     assert "6 monthly payments of $205.76" in text
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sparse_data_renders(name: str) -> None:
+    """No original creditor, no state, no license, validation period over: still renders."""
+    ctx = ctx_for(name)
+    sparse = replace(
+        ctx,
+        account=replace(ctx.account, original_creditor=None, state=None, due_date=None),
+        agency=replace(ctx.agency, license=None),
+        today=ctx.validation.period_ends.replace(year=2028),
+    )
+    rendered = RENDERER.render(name, sparse)
+    body = rendered.text + (rendered.html or "")
+    assert "None" not in plain(body)
+    assert "Notice for California residents" not in body

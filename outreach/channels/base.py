@@ -34,7 +34,10 @@ class PostalAddress:
 
 @dataclass(frozen=True, slots=True)
 class OutboundMessage:
-    """A rendered message ready for a channel. `to` is an E.164 phone, an email, or a recipient name."""
+    """A rendered message ready for a channel.
+
+    `to` is an E.164 phone, an email address, or (letters) the recipient's name.
+    """
 
     message_id: int
     channel: str

@@ -78,7 +78,12 @@ class LetterChannel:
             done = await asyncio.to_thread(_manifest_pages, manifest, message.message_id)
             if done is not None and pdf.exists():
                 return _result(day, message, pdf, done)
-            pages = await asyncio.to_thread(self._write_pdf, html, pdf)
+            try:
+                pages = await asyncio.to_thread(self._write_pdf, html, pdf)
+            except OSError:
+                raise
+            except Exception as exc:  # WeasyPrint would fail the same way on every retry
+                return _permanent("render_failed", f"could not render the letter: {exc!r}")
             row = [
                 str(message.message_id),
                 pdf.name,
@@ -97,19 +102,18 @@ class LetterChannel:
                 recorded = await asyncio.to_thread(_append_once, manifest, row)
         except OSError as exc:  # disk full, permissions: may work later
             return SendResult(SendStatus.RETRYABLE, error_code="io_error", error_message=str(exc))
-        except Exception as exc:  # WeasyPrint would fail the same way on every retry
-            return _permanent("render_failed", f"could not render the letter: {exc!r}")
         return _result(day, message, pdf, recorded)
 
     def _write_pdf(self, html: str, target: Path) -> int:
         """Render in a worker thread; write under a temporary name, then rename into place."""
-        with _RENDER_LOCK:
-            document = HTML(string=html, base_url=self.base_url, url_fetcher=self._fetcher).render()
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         try:
-            document.write_pdf(tmp)
-            os.replace(tmp, target)
+            with _RENDER_LOCK:
+                html_doc = HTML(string=html, base_url=self.base_url, url_fetcher=self._fetcher)
+                document = html_doc.render()
+                document.write_pdf(tmp)
+            os.replace(tmp, target)  # readers never see a half-written PDF
         finally:
             tmp.unlink(missing_ok=True)
         return len(document.pages)

@@ -56,7 +56,9 @@ def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -
 
     app = FastAPI(title="outreach", lifespan=lifespan)
     if sandbox_sms:
-        app.include_router(twilio_sandbox_router(twilio_store(config)), prefix=SANDBOX_TWILIO_PREFIX)
+        app.include_router(
+            twilio_sandbox_router(twilio_store(config)), prefix=SANDBOX_TWILIO_PREFIX
+        )
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
