@@ -44,6 +44,7 @@ before anything is written.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import difflib
 import re
@@ -207,6 +208,16 @@ def _text(max_len: int) -> Callable[[str], str]:
         if len(value) > max_len:
             raise _Invalid(f"longer than {max_len} characters")
         return value
+
+    return parse
+
+
+def _one_line(max_len: int) -> Callable[[str], str]:
+    """Address parts: newlines and runs of spaces become one space (value is one line)."""
+    check = _text(max_len)
+
+    def parse(value: str) -> str:
+        return check(" ".join(value.split()))
 
     return parse
 
@@ -411,9 +422,9 @@ class _RowParser:
             contacts.append(_Contact("email", email, email_label, email_consent))
 
         address = {
-            "line1": get("address1", self.long, required=True),
-            "line2": get("address2", self.long) or "",
-            "city": get("city", self.name, required=True),
+            "line1": get("address1", _one_line(200), required=True),
+            "line2": get("address2", _one_line(200)) or "",
+            "city": get("city", _one_line(100), required=True),
             "state": get("state", _state, required=True),
             "zip": get("zip", _zip, required=True),
         }
@@ -441,6 +452,9 @@ class _RowParser:
                 errors.append(RowError(line, "balance", reason, external))
 
         if errors:
+            if end > line:  # a multi-line record with bad cells: most likely a stray quote
+                reason = f"spans lines {line}-{end}: a quote left open?"
+                errors.append(RowError(line, "row", reason, external))
             return errors
         assert debtor_ext is not None and account_ext is not None  # guaranteed by `required`
         assert itemization_date is not None
@@ -887,47 +901,63 @@ def import_csv(
         with factory.begin() as session:
             run = ImportRun(file=str(path)[-500:], started_at=started)
             session.add(run)
-        for batch in _batches(_records(reader), BATCH_SIZE):
-            parsed: list[_Row] = []
-            for line, end, record in batch:
-                rows += 1
-                result = parser.parse(line, end, record)
-                if isinstance(result, list):
-                    rejected.extend(result)
-                    continue
-                conflict = _in_file_conflict(result, first_debtor_row, first_account_row)
-                if conflict is not None:
-                    rejected.append(conflict)
-                    continue
-                parsed.append(result)
-            if parsed:
-                with factory.begin() as session:
-                    plan = _Batch(session, parsed, source, clock.now())
-                    for row in parsed:
-                        outcome = plan.apply(row)
+        try:
+            for batch in _batches(_records(reader), BATCH_SIZE):
+                parsed: list[_Row] = []
+                for line, end, record in batch:
+                    rows += 1
+                    result = parser.parse(line, end, record)
+                    if isinstance(result, list):
+                        rejected.extend(result)
+                        continue
+                    conflict = _in_file_conflict(result, first_debtor_row, first_account_row)
+                    if conflict is not None:
+                        rejected.append(conflict)
+                        continue
+                    parsed.append(result)
+                if parsed:
+                    outcomes: list[str | RowError] = []
+                    with factory.begin() as session:
+                        plan = _Batch(session, parsed, source, clock.now())
+                        outcomes = [plan.apply(row) for row in parsed]
+                        plan.write()
+                    for outcome in outcomes:  # counted once committed
                         if isinstance(outcome, RowError):
                             rejected.append(outcome)
                         else:
                             counts[outcome] += 1
-                    plan.write()
-            if progress is not None:
-                progress(rows)
+                if progress is not None:
+                    progress(rows)
+        except BaseException as exc:
+            # Earlier batches are committed: say so in the run's record, then re-raise.
+            partial = ImportReport(rows=rows, rejected=rejected, **counts)
+            note = f"aborted after {rows} rows: {type(exc).__name__}: {exc}"
+            with contextlib.suppress(Exception):
+                _finish_run(factory, run.id, partial, note)
+            raise
 
     rejected.sort(key=lambda e: e.line)
     report = ImportReport(rows=rows, rejected=rejected, **counts)
+    _finish_run(factory, run.id, report)
+    return report
+
+
+def _finish_run(
+    factory: sessionmaker[Session], run_id: int, report: ImportReport, note: str | None = None
+) -> None:
+    errors = [str(e) for e in sorted(report.rejected, key=lambda e: e.line)]
     with factory.begin() as session:
         session.execute(
             update(ImportRun)
-            .where(ImportRun.id == run.id)
+            .where(ImportRun.id == run_id)
             .values(
-                rows=rows,
+                rows=report.rows,
                 created=report.created,
                 updated=report.updated,
                 rejected=report.rejected_rows,
-                errors=[str(e) for e in rejected],
+                errors=[*errors, note] if note else errors,
             )
         )
-    return report
 
 
 def _in_file_conflict(

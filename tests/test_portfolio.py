@@ -218,6 +218,9 @@ def test_line_numbers_count_newlines_inside_quoted_fields(
         )
     report = import_csv(factory, path, clock=clock)
     assert report.rows == 3
+    with factory() as s:
+        address = s.scalars(select(ContactPoint.value).where(ContactPoint.kind == "address"))
+        assert address.all() == ["12 Oak St Rear entrance (blue door), Boise, ID 83702"]
     assert report.rejected == [
         RowError(5, "zip", "'8370' is not a 5- or 9-digit ZIP code (leading zero lost?)", "A2"),
         RowError(8, "email", "'x@@example.com' is not an email address", "A3"),
@@ -351,3 +354,29 @@ def test_conflicting_rows_for_one_debtor_or_account_are_rejected(
     write_csv(path, [row(debtor_id="D9")])  # an account stored under D1, now claimed by D9
     [error] = import_csv(factory, path, clock=clock).rejected
     assert (error.field, error.reason) == ("account_id", "account A1 belongs to debtor D1, not D9")
+
+
+def test_a_quote_left_open_is_reported_on_its_row(
+    factory: sessionmaker[Session], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "p.csv", [row(balance="1250.00")])  # no other quotes
+    good = path.read_text(encoding="utf-8").splitlines()[1]
+    broken = good.replace("D1,Ana", 'D2,"Ana', 1).replace(",A1,", ",A2,", 1)
+    closes = good.replace(",A1,", ",A3,", 1).replace("D1,Ana", 'D3,Ana"', 1)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(f"{broken}\n{closes}\n{good.replace(',A1,', ',A4,')}\n")
+    report = import_csv(factory, path, clock=clock)
+    # Line 4 is swallowed into line 3's first_name; the report says so.
+    assert [(e.line, e.field) for e in report.rejected] == [(3, "first_name"), (3, "row")]
+    assert report.rejected[1].reason == "spans lines 3-4: a quote left open?"
+    assert (report.rows, report.created) == (3, 2)
+
+
+def test_csv_syntax_errors_stop_the_file_before_any_write(
+    factory: sessionmaker[Session], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    rows = [row(debtor_id=f"D{i}", account_id=f"A{i}") for i in range(3)]
+    path = write_csv(tmp_path / "p.csv", [*rows, row(address2="x" * 200_000)])
+    with pytest.raises(ImportFileError, match="line 5: field larger than field limit"):
+        import_csv(factory, path, clock=clock)
+    assert count(factory, Debtor) == 0

@@ -1,0 +1,263 @@
+"""Benchmark the pipeline: plan, check, render and log N messages, channels in no-network mode.
+
+    .venv/bin/python bench/pipeline.py [N] [--database-url URL]
+
+Prints messages per second and peak memory for each stage, and the ratio to a baseline run in
+the same process: writing the same N log rows (and their events) with plain Core executemany,
+i.e. the floor any pipeline that logs every message must pay on this database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import delete, func, insert, select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from outreach import planner  # noqa: E402
+from outreach.channels.null import NullChannel  # noqa: E402
+from outreach.clock import SimulatedClock  # noqa: E402
+from outreach.config import Campaign, Config  # noqa: E402
+from outreach.models import (  # noqa: E402
+    Account,
+    ContactPoint,
+    Debtor,
+    Message,
+    MessageEvent,
+)
+from outreach.runtime import Runtime  # noqa: E402
+
+NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles, 08:00 in Honolulu
+AREAS = [
+    ("212", "NY", "10118"),
+    ("312", "IL", "60601"),
+    ("303", "CO", "80202"),
+    ("213", "CA", "90012"),
+    ("808", "HI", "96813"),
+    ("907", "AK", "99501"),
+]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def seed(runtime: Runtime, n: int) -> None:
+    """N debtors, one account each, a phone, an email and an address; half tagged for SMS."""
+    rng = random.Random(7)
+    with runtime.factory.begin() as s:
+        s.execute(
+            insert(Debtor),
+            [
+                {
+                    "id": i,
+                    "external_id": f"B{i}",
+                    "first_name": "Alex",
+                    "last_name": f"Doe{i}",
+                    "language": "en",
+                    "created_at": NOW,
+                }
+                for i in range(1, n + 1)
+            ],
+        )
+        s.execute(
+            insert(Account),
+            [
+                {
+                    "id": i,
+                    "external_id": f"BA{i}",
+                    "debtor_id": i,
+                    "creditor": "Northwind Bank",
+                    "original_creditor": None,
+                    "account_number": f"40001234{i:08d}",
+                    "balance": Decimal("250.00"),
+                    "itemization": {
+                        "date": "2026-06-30",
+                        "amount": "250.00",
+                        "interest": "0",
+                        "fees": "0",
+                        "payments": "0",
+                        "credits": "0",
+                    },
+                    "days_past_due": 90,
+                    "state": AREAS[i % len(AREAS)][1],
+                    "status": "open",
+                    "time_barred": False,
+                    "tags": ["sms" if i % 2 else "email"],
+                    "created_at": NOW,
+                }
+                for i in range(1, n + 1)
+            ],
+        )
+        points = []
+        for i in range(1, n + 1):
+            area, state, zip_ = AREAS[i % len(AREAS)]
+            points.append(
+                {
+                    "debtor_id": i,
+                    "kind": "phone",
+                    "value": f"+1{area}{rng.randint(2000000, 9999999)}",
+                    "label": "mobile",
+                    "consent": "granted",
+                    "source": "bench",
+                    "created_at": NOW,
+                }
+            )
+            points.append(
+                {
+                    "debtor_id": i,
+                    "kind": "email",
+                    "value": f"b{i}@example.com",
+                    "label": "personal",
+                    "consent": "granted",
+                    "source": "bench",
+                    "created_at": NOW,
+                }
+            )
+            points.append(
+                {
+                    "debtor_id": i,
+                    "kind": "address",
+                    "value": f"{i} Main St",
+                    "address": {
+                        "line1": f"{i} Main St",
+                        "line2": "",
+                        "city": "Town",
+                        "state": state,
+                        "zip": zip_,
+                    },
+                    "consent": "granted",
+                    "source": "bench",
+                    "created_at": NOW,
+                }
+            )
+        s.execute(insert(ContactPoint), points)
+
+
+def campaigns() -> dict[str, Campaign]:
+    return {
+        name: Campaign.model_validate(
+            {
+                "name": name,
+                "segment": {"tags_any": [name]},
+                "steps": [{"id": "one", "day": 0, "channel": name, "template": template}],
+            }
+        )
+        for name, template in (("sms", "sms/reminder"), ("email", "email/second_reminder"))
+    }
+
+
+def baseline(runtime: Runtime, n: int) -> float:
+    """Write N message rows and 4 events each with Core executemany: the logging floor."""
+    rows = [
+        {
+            "debtor_id": (i % n) + 1,
+            "channel": "email",
+            "kind": "collection",
+            "template": "email/x",
+            "state": "sent",
+            "due_at": NOW,
+            "created_at": NOW,
+            "updated_at": NOW,
+            "attempts": 1,
+            "body": "x" * 600,
+            "decision": {"verdict": "allow"},
+        }
+        for i in range(n)
+    ]
+    start = time.perf_counter()
+    with runtime.factory.begin() as s:
+        ids = s.execute(insert(Message).returning(Message.id), rows).scalars().all()
+        s.execute(
+            insert(MessageEvent),
+            [
+                {
+                    "message_id": i,
+                    "at": NOW,
+                    "from_state": None,
+                    "to_state": state,
+                    "cause": "bench",
+                }
+                for i in ids
+                for state in ("planned", "claimed", "sending", "sent")
+            ],
+        )
+    elapsed = time.perf_counter() - start
+    with runtime.factory.begin() as s:
+        s.execute(delete(MessageEvent))
+        s.execute(delete(Message))
+    return elapsed
+
+
+async def run(n: int, url: str | None) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="outreach-bench-"))
+    config = Config(ROOT / "config").relocate(tmp)
+    if url:
+        config.secrets.database_url = url
+    clock = SimulatedClock(NOW)
+    runtime = Runtime(config, clock)
+    runtime.migrate()
+    t0 = time.perf_counter()
+    seed(runtime, n)
+    seeded = time.perf_counter() - t0
+    base = baseline(runtime, n)
+
+    camp = campaigns()
+    channels = {"sms": NullChannel("sms"), "email": NullChannel("email")}
+    dispatcher = runtime.dispatcher(channels, worker_id="bench")
+    dispatcher.campaigns = camp
+    dispatcher.settings = type(dispatcher.settings)(batch_size=1000)
+
+    t0 = time.perf_counter()
+    plan = planner.tick(runtime.factory, camp, clock)
+    planned = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report = await dispatcher.run_until_idle(max_batches=10_000_000)
+    dispatched = time.perf_counter() - t0
+    with runtime.factory() as s:
+        states = dict(s.execute(select(Message.state, func.count()).group_by(Message.state)).all())
+        events = s.scalar(select(func.count()).select_from(MessageEvent))
+
+    total = planned + dispatched
+    print(f"database: {runtime.engine.url.render_as_string(hide_password=True)}")
+    print(f"N = {n:,} debtors ({n // 2:,} sms, {n - n // 2:,} email); seeded in {seeded:.1f}s")
+    print(
+        f"plan:      {plan.planned:,} messages in {planned:.2f}s = {plan.planned / planned:,.0f} msg/s"
+    )
+    print(
+        f"dispatch:  {report.claimed:,} claimed, {dict(report.outcomes)} in {dispatched:.2f}s"
+        f" = {report.claimed / dispatched:,.0f} msg/s (check + render + send + record)"
+    )
+    print(
+        f"pipeline:  {plan.planned / total:,.0f} msg/s end to end; states {states}; {events:,} events"
+    )
+    print(
+        f"baseline:  {n:,} log rows + {4 * n:,} events via Core executemany in {base:.2f}s"
+        f" = {n / base:,.0f} rows/s"
+    )
+    print(f"ratio:     pipeline time / baseline time = {total / base:.1f}x")
+    print(f"bytes rendered: {sum(c.bytes for c in channels.values()):,}")
+    print(f"peak memory (max RSS): {peak_mb():.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=100_000)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    asyncio.run(run(args.n, args.database_url))
+
+
+if __name__ == "__main__":
+    main()
