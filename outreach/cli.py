@@ -111,10 +111,10 @@ def import_(ctx: click.Context, file: Path, as_json: bool) -> None:
         return
     console.print(
         f"{report.rows} rows: {report.created} created, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+        f"{report.unchanged} unchanged, {report.rejected_rows} rows rejected"
     )
     for e in report.rejected:
-        err.print(f"[yellow]{file}:{e.line}[/]: {e.field}: {e.reason}")
+        click.echo(f"{file}:{e.line}: {e.field}: {e.reason}", err=True)
 
 
 @main.command()
@@ -136,7 +136,7 @@ def check(ctx: click.Context) -> None:
                 )
     if errors:
         for line in errors:
-            err.print(f"[red]{line}[/]")
+            click.echo(line, err=True)
         sys.exit(2)
     console.print(
         f"OK: {len(config.campaigns)} campaigns, {len(config.policy.frequency_caps)} caps, "
@@ -304,7 +304,7 @@ def demo(ctx: click.Context, days: int, directory: Path, portfolio: Path | None)
 def _print_summary(summary: Any) -> None:
     imp = summary.imported
     console.print(
-        f"\nImported {imp.rows} rows: {imp.created} created, {len(imp.rejected)} rejected"
+        f"\nImported {imp.rows} rows: {imp.created} created, {imp.rejected_rows} rejected"
         + "".join(f"\n  line {e.line}: {e.field}: {e.reason}" for e in imp.rejected)
     )
     states = [
