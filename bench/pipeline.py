@@ -232,16 +232,14 @@ async def run(n: int, url: str | None) -> None:
     total = planned + dispatched
     print(f"database: {runtime.engine.url.render_as_string(hide_password=True)}")
     print(f"N = {n:,} debtors ({n // 2:,} sms, {n - n // 2:,} email); seeded in {seeded:.1f}s")
-    print(
-        f"plan:      {plan.planned:,} messages in {planned:.2f}s = {plan.planned / planned:,.0f} msg/s"
-    )
+    rate = plan.planned / planned
+    print(f"plan:      {plan.planned:,} messages in {planned:.2f}s = {rate:,.0f} msg/s")
     print(
         f"dispatch:  {report.claimed:,} claimed, {dict(report.outcomes)} in {dispatched:.2f}s"
         f" = {report.claimed / dispatched:,.0f} msg/s (check + render + send + record)"
     )
-    print(
-        f"pipeline:  {plan.planned / total:,.0f} msg/s end to end; states {states}; {events:,} events"
-    )
+    print(f"pipeline:  {plan.planned / total:,.0f} msg/s end to end; states {states}")
+    print(f"events:    {events:,} message events written")
     print(
         f"baseline:  {n:,} log rows + {4 * n:,} events via Core executemany in {base:.2f}s"
         f" = {n / base:,.0f} rows/s"
