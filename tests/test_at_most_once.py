@@ -46,6 +46,21 @@ class _Hang:
         return None
 
 
+async def _die_during_first_email_send(p: Pipeline) -> None:
+    """One debtor; day 1's email is handed to a channel that never returns, then the worker dies."""
+    _add_many(p, 1)
+    p.plan()
+    await p.dispatcher().run_until_idle()
+    p.clock.advance(timedelta(days=1, hours=1))
+    p.plan()
+    hang = _Hang("email")
+    task = asyncio.create_task(
+        p.dispatcher("doomed", channels={**p.channels, "email": hang}).tick()
+    )
+    await asyncio.wait_for(hang.entered.wait(), 10)
+    task.cancel()  # the worker dies while the provider call is in flight
+
+
 async def test_overlapping_planner_ticks_plan_each_step_once(
     config: Config, engine: Engine, clock: SimulatedClock
 ) -> None:
@@ -86,16 +101,7 @@ async def test_crash_mid_send_becomes_unknown_is_never_resent_and_counts_against
     config: Config, engine: Engine, clock: SimulatedClock
 ) -> None:
     async with running_pipeline(config, engine, clock) as p:
-        _add_many(p, 1)
-        p.plan()
-        await p.dispatcher().run_until_idle()
-        clock.advance(timedelta(days=1, hours=1))
-        p.plan()
-        hang = _Hang("email")
-        crashed = p.dispatcher("doomed", channels={**p.channels, "email": hang})
-        task = asyncio.create_task(crashed.tick())
-        await asyncio.wait_for(hang.entered.wait(), 10)
-        task.cancel()  # the worker dies while the provider call is in flight
+        await _die_during_first_email_send(p)
 
         email = next(m for m in p.messages() if m.channel == "email")
         assert email.state == "sending"
@@ -120,17 +126,7 @@ async def test_unknown_send_counts_against_the_daily_cap(
     config: Config, engine: Engine, clock: SimulatedClock
 ) -> None:
     async with running_pipeline(config, engine, clock) as p:
-        _add_many(p, 1)
-        p.plan()
-        await p.dispatcher().run_until_idle()
-        clock.advance(timedelta(days=1, hours=1))
-        p.plan()
-        hang = _Hang("email")
-        task = asyncio.create_task(
-            p.dispatcher("doomed", channels={**p.channels, "email": hang}).tick()
-        )
-        await asyncio.wait_for(hang.entered.wait(), 10)
-        task.cancel()
+        await _die_during_first_email_send(p)
         clock.advance(timedelta(minutes=10))
         await p.dispatcher("phoenix").run_until_idle()  # reaps: unknown
 
