@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import time
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -202,12 +201,6 @@ class Campaign(_Model):
             raise ValueError("steps must be listed in order of their day")
         return steps
 
-    def step(self, step_id: str) -> Step:
-        for s in self.steps:
-            if s.id == step_id:
-                return s
-        raise KeyError(step_id)
-
 
 # --- loading with precise errors ---------------------------------------------------------------
 
@@ -354,10 +347,6 @@ class Config:
     def policy(self) -> Policy:
         return load_yaml_model(self.dir / "policy.yaml", Policy)
 
-    def resolve(self, path: str) -> Path:
-        """Paths in outreach.toml are relative to the working directory, like the database URL."""
-        return Path(path)
-
     def relocate(self, directory: Path) -> Config:
         """Put the database and every output folder under `directory` (demo, tests)."""
         self.secrets.database_url = f"sqlite:///{directory / 'outreach.db'}"
@@ -373,11 +362,6 @@ class Config:
     def validate_all(self) -> None:
         """Load everything now so errors surface at start-up, not at the first send."""
         _ = self.campaigns, self.policy
-
-
-def parse_hhmm(value: str) -> time:
-    hours, _, minutes = value.partition(":")
-    return time(int(hours), int(minutes or 0))
 
 
 def describe(config: Config) -> dict[str, Any]:

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 from itsdangerous import URLSafeTimedSerializer
 
-PAY_LINK_MAX_AGE = 14 * 24 * 3600
-
 
 @dataclass(frozen=True)
 class LinkBuilder:
