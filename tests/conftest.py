@@ -4,6 +4,7 @@ OUTREACH_TEST_DATABASE_URL is set), the shipped config relocated to tmp_path, a 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,3 +62,11 @@ def config(tmp_path: Path, db_url: str) -> Config:
     config = Config(CONFIG_DIR).relocate(tmp_path)
     config.secrets.database_url = db_url
     return config
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for "connection refused" and fixed-port servers)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

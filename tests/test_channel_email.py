@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ from outreach.channels.base import OutboundMessage, SendStatus
 from outreach.channels.email import SmtpEmailChannel
 from outreach.channels.retry import RetryPolicy
 from outreach.sandbox.smtp_catcher import SmtpCatcher
+
+from .conftest import free_port
 
 FAST_RETRY = RetryPolicy(attempts=3, base=0.001, max_wait=0.01)
 FROM = "Example Recovery <notices@example-recovery.test>"
@@ -85,13 +86,6 @@ async def make_channel(catcher: SmtpCatcher) -> AsyncIterator[ChannelFactory]:
     yield make
     for channel in made:
         await channel.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def test_multipart_with_one_click_unsubscribe(

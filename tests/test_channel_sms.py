@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,8 @@ from outreach.channels.sms import TwilioSmsChannel
 from outreach.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
 from outreach.sandbox.server import running_server
 from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
+
+from .conftest import free_port
 
 # twilio 9.13 passes `auth=` to aiohttp 3.14, which deprecates it (removal planned for aiohttp 4).
 pytestmark = pytest.mark.filterwarnings("ignore:.*encode_basic_auth:DeprecationWarning")
@@ -70,13 +71,6 @@ async def make_channel(base_url: str) -> AsyncIterator[ChannelFactory]:
     yield make
     for channel in made:
         await channel.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def test_send_success_is_recorded(

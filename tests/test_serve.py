@@ -4,7 +4,6 @@ own through the sandbox the same server hosts; /healthz reports the log's states
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import httpx
 from sqlalchemy import Engine, select
@@ -16,13 +15,8 @@ from outreach.runtime import Runtime
 from outreach.sandbox.server import running_server
 from outreach.web.app import create_app
 
+from .conftest import free_port
 from .factories import add_debtor
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_scheduler_in_the_served_app_plans_and_sends_by_itself(
@@ -33,7 +27,7 @@ async def test_scheduler_in_the_served_app_plans_and_sends_by_itself(
     )
     runtime = Runtime(config, clock, engine=engine)
     add_debtor(runtime.factory, clock.now(), phones=[("+12127363100", "mobile")])
-    port = _free_port()
+    port = free_port()
     app = create_app(runtime, self_url=f"http://127.0.0.1:{port}")
     async with running_server(app, port=port) as base_url:
         for _ in range(100):  # the jobs run at start-up; wait for the day-0 letter
