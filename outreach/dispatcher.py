@@ -324,15 +324,7 @@ class Dispatcher:
         rendered = self.renderer.render(step.template, context)
         postal = None
         if point.kind == "address" and point.address:
-            a = point.address
-            postal = PostalAddress(
-                name=debtor.full_name,
-                line1=a.get("line1", ""),
-                line2=a.get("line2") or "",
-                city=a.get("city", ""),
-                state=a.get("state", ""),
-                zip=a.get("zip", ""),
-            )
+            postal = PostalAddress.from_dict(debtor.full_name, point.address)
         return OutboundMessage(
             message_id=message.id,
             channel=step.channel,

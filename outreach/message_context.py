@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from outreach import render_context as rc
+from outreach.channels.base import PostalAddress
 from outreach.compliance import validation_period_end
 from outreach.config import AgencySettings
 from outreach.masking import mask
@@ -31,17 +32,6 @@ def local_today(now: datetime, zones: tuple[str, ...]) -> date:
     if not zones:
         return now.date()
     return min(now.astimezone(ZoneInfo(z)).date() for z in zones)
-
-
-def mailing_lines(name: str, address: dict[str, Any] | None) -> list[str]:
-    if not address:
-        return [name]
-    return [
-        name,
-        address.get("line1", ""),
-        *([address["line2"]] if address.get("line2") else []),
-        f"{address.get('city', '')}, {address.get('state', '')} {address.get('zip', '')}",
-    ]
 
 
 def build_context(
@@ -88,7 +78,9 @@ def build_context(
         agency=rc.Agency.from_settings(agency, state=state),
         validation=rc.Validation(sent_on=sent_on, period_ends=validation_period_end(sent_on)),
         links=links,
-        mailing_address=mailing_lines(debtor.full_name, addr),
+        mailing_address=(
+            PostalAddress.from_dict(debtor.full_name, addr).lines() if addr else [debtor.full_name]
+        ),
         today=today,
         campaign=campaign,
         step=step,

@@ -35,11 +35,7 @@ def db_url(tmp_path: Path) -> Iterator[str]:
     if not url:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    reset_postgres(url)
     yield url
 
 
@@ -70,3 +66,12 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def reset_postgres(url: str) -> None:
+    """An empty public schema, so each test starts from the migrations."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()

@@ -10,14 +10,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from outreach.clock import SimulatedClock
 from outreach.config import Config
 from outreach.db import make_engine, upgrade
 from outreach.runtime import Runtime
 
-from .conftest import CONFIG_DIR
+from .conftest import CONFIG_DIR, reset_postgres
 from .factories import add_debtor
 from .pipeline_harness import running_pipeline
 
@@ -36,10 +35,8 @@ pytestmark = [
 @pytest.fixture
 def pg_config(tmp_path: Path) -> Config:
     assert PG_URL is not None
+    reset_postgres(PG_URL)
     engine = make_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
     upgrade(engine)
     engine.dispose()
     config = Config(CONFIG_DIR).relocate(tmp_path)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class SendStatus(StrEnum):
@@ -22,6 +23,18 @@ class PostalAddress:
     state: str
     zip: str
     line2: str = ""
+
+    @classmethod
+    def from_dict(cls, name: str, address: Mapping[str, Any]) -> PostalAddress:
+        """From a contact point's stored address (line1, line2, city, state, zip)."""
+        return cls(
+            name=name,
+            line1=address.get("line1", ""),
+            line2=address.get("line2") or "",
+            city=address.get("city", ""),
+            state=address.get("state", ""),
+            zip=address.get("zip", ""),
+        )
 
     def lines(self) -> list[str]:
         return [
