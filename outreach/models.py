@@ -92,6 +92,10 @@ class Debtor(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     language: Mapped[str] = mapped_column(String(8), default="en")
     stated_timezone: Mapped[str | None] = mapped_column(String(64))
+    # F3: consumer-stated inconvenient times, honoured until withdrawn. Each item:
+    # {"start": "HH:MM", "end": "HH:MM", "days": ["mon", ...] | null, "channel": str | null,
+    #  "source": str, "created_at": ISO-8601}.
+    inconvenient_times: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
 
     accounts: Mapped[list[Account]] = relationship(back_populates="debtor")
@@ -160,9 +164,11 @@ class Hold(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     kind: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")
-    source: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(200))  # "agent:NAME", "sms:<inbound id>", import
     created_at: Mapped[datetime]
     released_at: Mapped[datetime | None]
+    # Why it was lifted: for a dispute, the verification that was sent (F17).
+    release_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class CampaignRow(Base):
@@ -265,8 +271,13 @@ class InboundMessage(Base):
     to_address: Mapped[str | None] = mapped_column(String(320))
     body: Mapped[str] = mapped_column(Text, default="")
     debtor_id: Mapped[int | None] = mapped_column(ForeignKey("debtors.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     intent: Mapped[str | None] = mapped_column(String(32))
     action: Mapped[str | None] = mapped_column(Text)
+    # True while it waits for an agent (the inbox); handled_* say who cleared it.
+    needs_agent: Mapped[bool] = mapped_column(Boolean, default=False)
+    handled_at: Mapped[datetime | None]
+    handled_by: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime]
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
@@ -284,3 +295,140 @@ class ImportRun(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[str]] = mapped_column(default=list)
+
+
+class Call(Base):
+    """A call attempt or conversation an agent recorded (F8 counts these per account)."""
+
+    __tablename__ = "calls"
+    __table_args__ = (Index("ix_calls_debtor_at", "debtor_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(16))  # attempt | conversation
+    phone: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Promise(Base):
+    """A promise to pay: reminders pause until `due_on`; a follow-up comes the day after."""
+
+    __tablename__ = "promises"
+    __table_args__ = (Index("ix_promises_account_status", "account_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|kept|broken|cancelled
+    source: Mapped[str] = mapped_column(String(200))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    followup_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    paid_at: Mapped[datetime]
+    method: Mapped[str] = mapped_column(String(32), default="other")
+    reference: Mapped[str | None] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Task(Base):
+    """Work for an agent: a callback request, a reply nobody could parse."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    debtor_id: Mapped[int | None] = mapped_column(ForeignKey("debtors.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # callback | reply | bounce | review
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    author: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Who did what, when, to whom: every agent, debtor-reply and system action on a debtor."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_debtor_at", "debtor_id", "at"),
+        Index("ix_audit_action_at", "action", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))  # "agent:alice", "debtor:sms", "system"
+    action: Mapped[str] = mapped_column(String(48))  # "hold.set", "contact.opt_out", ...
+    debtor_id: Mapped[int | None] = mapped_column(ForeignKey("debtors.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    subject: Mapped[str | None] = mapped_column(String(64))  # "hold:12", "contact_point:3"
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(8))  # agent | ops | admin
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its hash is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A bearer token for /api/; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
