@@ -100,6 +100,14 @@ class SchedulerSettings(_Model):
     concurrency: dict[str, int] = Field(default_factory=lambda: {"sms": 8, "email": 8, "letter": 2})
 
 
+class InboundSettings(_Model):
+    """Replies to debtors' SMS, delivery status, unsubscribe and bounces (issue 4)."""
+
+
+class ConsoleSettings(_Model):
+    """The agent console and JSON API (issue 5)."""
+
+
 class FileSettings(_Model):
     database: DatabaseSettings = DatabaseSettings()
     public_url: str = "http://127.0.0.1:8000"
@@ -110,6 +118,8 @@ class FileSettings(_Model):
     letter: LetterSettings = LetterSettings()
     sandbox: SandboxSettings = SandboxSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    inbound: InboundSettings = InboundSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
 
 class Secrets(BaseSettings):

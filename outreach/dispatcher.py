@@ -213,15 +213,21 @@ class Dispatcher:
             return Transition(message.id, MessageState.CLAIMED, state, self.cause, detail, values)
 
         campaign = self.campaigns.get(message.campaign or "")
-        step = _find_step(campaign, message.step_id)
-        if campaign is None or step is None:
-            return finish(MessageState.CANCELLED, "the step is no longer in the campaign file")
+        if message.campaign is None:
+            step: Step | None = _adhoc_step(message)
+            stop_when: frozenset[str] = frozenset()
+        else:
+            step = _find_step(campaign, message.step_id)
+            if campaign is None or step is None:
+                return finish(MessageState.CANCELLED, "the step is no longer in the campaign file")
+            stop_when = frozenset(campaign.stop_when)
+        assert step is not None
         account = batch.accounts.get(message.account_id) if message.account_id else None
         enrollment = batch.enrollments.get(message.enrollment_id or 0)
         if enrollment is not None and enrollment.status == "stopped":
             return finish(MessageState.CANCELLED, f"enrollment stopped: {enrollment.stop_reason}")
         if account is not None and account.status == "paid":
-            if "paid" in campaign.stop_when and message.enrollment_id:
+            if "paid" in stop_when and message.enrollment_id:
                 stopped[message.enrollment_id] = "account paid"
             return finish(MessageState.CANCELLED, "the account is paid")
 
@@ -253,7 +259,7 @@ class Dispatcher:
         stored = decision.to_dict()
         if decision.verdict is Verdict.BLOCK:
             holds = set(debtor_snap.holds) | set(account_snap.holds)
-            stop = sorted(holds & set(campaign.stop_when))
+            stop = sorted(holds & stop_when)
             if stop and message.enrollment_id:
                 stopped[message.enrollment_id] = f"hold: {', '.join(stop)}"
             return finish(
@@ -269,7 +275,7 @@ class Dispatcher:
                 due_at=decision.not_before,
             )
         try:
-            outbound = self._render(batch, message, step, point, now, zones, campaign.name)
+            outbound = self._render(batch, message, step, point, now, zones, message.campaign or "")
         except TemplateError as exc:
             return finish(
                 MessageState.FAILED,
@@ -475,6 +481,20 @@ class Dispatcher:
         """Exponential backoff with full jitter, between retry_base and retry_max."""
         ceiling = min(self.settings.retry_max, self.settings.retry_base * 2 ** (attempts - 1))
         return self.settings.retry_base + (ceiling - self.settings.retry_base) * random.random()
+
+
+def _adhoc_step(message: Message) -> Step:
+    """A message planned outside any campaign (a promise follow-up, an agent's message) is
+    its own one-step plan: channel, template and kind come from the row."""
+    return Step.model_construct(
+        id=message.step_id or f"message-{message.id}",
+        day=0,
+        channel=message.channel,
+        template=message.template,
+        kind=message.kind,
+        only_if=[],
+        skip_if=[],
+    )
 
 
 def _find_step(campaign: Campaign | None, step_id: str | None) -> Step | None:

@@ -1,0 +1,592 @@
+"""What people and replies do to a debtor's record: holds, opt-outs, calls, promises,
+payments, notes, tasks, inconvenient times.
+
+Agents (web, API, CLI), SMS replies and the system all go through these functions, so each
+change is written together with its audit event in the caller's transaction: the audit
+trail and the timeline can never disagree with the data. No commits here; the caller owns
+the transaction. `actor` names who acted: "agent:alice", "debtor:sms", "system".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from outreach import outbox
+from outreach.models import (
+    DUE_STATES,
+    Account,
+    AuditEvent,
+    Call,
+    ContactPoint,
+    Debtor,
+    Hold,
+    Message,
+    MessageState,
+    Note,
+    Payment,
+    Promise,
+    Task,
+)
+from outreach.outbox import Transition
+
+HOLD_KINDS = ("cease", "attorney", "dispute", "bankruptcy", "deceased")
+CALL_OUTCOMES = ("attempt", "conversation")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ActionError(ValueError):
+    """The action cannot be done as asked (bad value, unknown kind); nothing was written."""
+
+
+def audit(
+    session: Session,
+    now: datetime,
+    actor: str,
+    action: str,
+    *,
+    debtor_id: int | None = None,
+    account_id: int | None = None,
+    subject: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        at=now,
+        actor=actor,
+        action=action,
+        debtor_id=debtor_id,
+        account_id=account_id,
+        subject=subject,
+        detail=detail or {},
+    )
+    session.add(event)
+    return event
+
+
+# --- holds ----------------------------------------------------------------------------------
+
+
+def set_hold(
+    session: Session,
+    now: datetime,
+    actor: str,
+    *,
+    debtor_id: int,
+    kind: str,
+    account_id: int | None = None,
+    reason: str = "",
+) -> Hold:
+    """Place a hold (idempotent: an active hold of the same kind and scope is returned)."""
+    if kind not in HOLD_KINDS:
+        raise ActionError(f"hold kind must be one of {', '.join(HOLD_KINDS)}, not {kind!r}")
+    existing = session.scalars(
+        select(Hold).where(
+            Hold.debtor_id == debtor_id,
+            Hold.kind == kind,
+            Hold.account_id.is_(None) if account_id is None else Hold.account_id == account_id,
+            Hold.released_at.is_(None),
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    hold = Hold(
+        debtor_id=debtor_id,
+        account_id=account_id,
+        kind=kind,
+        reason=reason,
+        source=actor,
+        created_at=now,
+    )
+    session.add(hold)
+    session.flush()
+    audit(
+        session,
+        now,
+        actor,
+        "hold.set",
+        debtor_id=debtor_id,
+        account_id=account_id,
+        subject=f"hold:{hold.id}",
+        detail={"kind": kind, "reason": reason},
+    )
+    return hold
+
+
+def release_holds(
+    session: Session,
+    now: datetime,
+    actor: str,
+    *,
+    debtor_id: int,
+    kind: str,
+    account_id: int | None = None,
+    reason: str = "",
+) -> list[Hold]:
+    """Lift the active holds of `kind` in that scope. For a dispute, `reason` should say
+    which verification was sent (F17). Returns the holds lifted ([] if there were none)."""
+    holds = list(
+        session.scalars(
+            select(Hold).where(
+                Hold.debtor_id == debtor_id,
+                Hold.kind == kind,
+                Hold.account_id.is_(None) if account_id is None else Hold.account_id == account_id,
+                Hold.released_at.is_(None),
+            )
+        )
+    )
+    for hold in holds:
+        hold.released_at = now
+        hold.release_reason = reason
+        audit(
+            session,
+            now,
+            actor,
+            "hold.released",
+            debtor_id=debtor_id,
+            account_id=account_id,
+            subject=f"hold:{hold.id}",
+            detail={"kind": kind, "reason": reason},
+        )
+    return holds
+
+
+# --- contact points -------------------------------------------------------------------------
+
+
+def set_opt_out(
+    session: Session,
+    now: datetime,
+    actor: str,
+    point: ContactPoint,
+    *,
+    opted_out: bool,
+    reason: str = "",
+) -> bool:
+    """Opt a phone or email out (F7) or back in. Returns False when nothing changed."""
+    if opted_out == (point.opted_out_at is not None):
+        return False
+    if opted_out:
+        point.opted_out_at = now
+        point.consent = "revoked"
+    else:
+        point.opted_out_at = None
+        point.consent = "granted"
+    audit(
+        session,
+        now,
+        actor,
+        "contact.opt_out" if opted_out else "contact.opt_in",
+        debtor_id=point.debtor_id,
+        subject=f"contact_point:{point.id}",
+        detail={"kind": point.kind, "value": point.value, "reason": reason},
+    )
+    return True
+
+
+def mark_undeliverable(
+    session: Session, now: datetime, actor: str, point: ContactPoint, *, reason: str
+) -> bool:
+    """A hard bounce or a dead number: stop using the address. False if already marked."""
+    if point.undeliverable_at is not None:
+        return False
+    point.undeliverable_at = now
+    audit(
+        session,
+        now,
+        actor,
+        "contact.undeliverable",
+        debtor_id=point.debtor_id,
+        subject=f"contact_point:{point.id}",
+        detail={"kind": point.kind, "value": point.value, "reason": reason},
+    )
+    return True
+
+
+# --- calls, notes, tasks --------------------------------------------------------------------
+
+
+def record_call(
+    session: Session,
+    now: datetime,
+    actor: str,
+    *,
+    debtor_id: int,
+    account_id: int | None,
+    at: datetime,
+    outcome: str,
+    phone: str | None = None,
+    note: str = "",
+) -> Call:
+    """A call attempt or a conversation (F8 counts them per account)."""
+    if outcome not in CALL_OUTCOMES:
+        raise ActionError(f"call outcome must be attempt or conversation, not {outcome!r}")
+    if at.tzinfo is None:
+        raise ActionError("call time needs a UTC offset")
+    if at > now:
+        raise ActionError("call time is in the future")
+    call = Call(
+        debtor_id=debtor_id,
+        account_id=account_id,
+        at=at,
+        outcome=outcome,
+        phone=phone,
+        note=note,
+        actor=actor,
+        created_at=now,
+    )
+    session.add(call)
+    session.flush()
+    audit(
+        session,
+        now,
+        actor,
+        f"call.{outcome}",
+        debtor_id=debtor_id,
+        account_id=account_id,
+        subject=f"call:{call.id}",
+        detail={"at": at.isoformat(), "phone": phone, "note": note},
+    )
+    return call
+
+
+def add_note(
+    session: Session,
+    now: datetime,
+    actor: str,
+    *,
+    debtor_id: int,
+    body: str,
+    account_id: int | None = None,
+) -> Note:
+    body = body.strip()
+    if not body:
+        raise ActionError("a note needs some text")
+    note = Note(debtor_id=debtor_id, account_id=account_id, author=actor, body=body, created_at=now)
+    session.add(note)
+    session.flush()
+    audit(
+        session,
+        now,
+        actor,
+        "note.added",
+        debtor_id=debtor_id,
+        account_id=account_id,
+        subject=f"note:{note.id}",
+    )
+    return note
+
+
+def create_task(
+    session: Session,
+    now: datetime,
+    actor: str,
+    *,
+    kind: str,
+    summary: str,
+    debtor_id: int | None = None,
+    account_id: int | None = None,
+    inbound_id: int | None = None,
+) -> Task:
+    task = Task(
+        debtor_id=debtor_id,
+        account_id=account_id,
+        inbound_id=inbound_id,
+        kind=kind,
+        summary=summary,
+        created_at=now,
+    )
+    session.add(task)
+    session.flush()
+    audit(
+        session,
+        now,
+        actor,
+        "task.created",
+        debtor_id=debtor_id,
+        account_id=account_id,
+        subject=f"task:{task.id}",
+        detail={"kind": kind, "summary": summary},
+    )
+    return task
+
+
+def close_task(session: Session, now: datetime, actor: str, task: Task) -> bool:
+    if task.status == "done":
+        return False
+    task.status, task.done_at, task.done_by = "done", now, actor
+    audit(
+        session,
+        now,
+        actor,
+        "task.done",
+        debtor_id=task.debtor_id,
+        account_id=task.account_id,
+        subject=f"task:{task.id}",
+    )
+    return True
+
+
+# --- promises and payments ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The message to plan the day after a promise falls due, if it is not kept."""
+
+    channel: str
+    template: str
+
+
+def record_promise(
+    session: Session,
+    now: datetime,
+    actor: str,
+    *,
+    account: Account,
+    amount: Decimal,
+    due_on: date,
+    followup: FollowUp | None = None,
+    inbound_id: int | None = None,
+) -> Promise:
+    """A promise to pay `amount` by `due_on`. Collection messages for the account pause
+    until then (the compliance engine reads open promises); an earlier open promise on the
+    account is superseded; `followup` is planned for the day after `due_on`."""
+    if amount <= 0:
+        raise ActionError("a promise needs an amount above zero")
+    if due_on < now.date():
+        raise ActionError(f"promise date {due_on.isoformat()} is in the past")
+    for earlier in session.scalars(
+        select(Promise).where(Promise.account_id == account.id, Promise.status == "open")
+    ):
+        _resolve_promise(session, now, actor, earlier, "cancelled", "superseded")
+    promise = Promise(
+        debtor_id=account.debtor_id,
+        account_id=account.id,
+        amount=amount,
+        due_on=due_on,
+        source=actor,
+        inbound_id=inbound_id,
+        created_at=now,
+    )
+    session.add(promise)
+    session.flush()
+    if followup is not None:
+        promise.followup_message_id = plan_message(
+            session,
+            now,
+            debtor_id=account.debtor_id,
+            account_id=account.id,
+            channel=followup.channel,
+            template=followup.template,
+            kind="promise_followup",
+            step_id=f"promise-{promise.id}",
+            due_at=datetime.combine(
+                date.fromordinal(due_on.toordinal() + 1), time(0), tzinfo=now.tzinfo
+            ),
+            cause=actor,
+        )
+    audit(
+        session,
+        now,
+        actor,
+        "promise.recorded",
+        debtor_id=account.debtor_id,
+        account_id=account.id,
+        subject=f"promise:{promise.id}",
+        detail={"amount": str(amount), "due_on": due_on.isoformat()},
+    )
+    return promise
+
+
+def record_payment(
+    session: Session,
+    now: datetime,
+    actor: str,
+    *,
+    account: Account,
+    amount: Decimal,
+    paid_at: datetime,
+    method: str = "other",
+    reference: str | None = None,
+) -> Payment:
+    """A payment lowers the balance; paid in full marks the account paid (campaigns with
+    `stop_when: paid` then stop); open promises it covers are kept and their follow-ups
+    cancelled."""
+    if amount <= 0:
+        raise ActionError("a payment needs an amount above zero")
+    payment = Payment(
+        debtor_id=account.debtor_id,
+        account_id=account.id,
+        amount=amount,
+        paid_at=paid_at,
+        method=method,
+        reference=reference,
+        actor=actor,
+        created_at=now,
+    )
+    session.add(payment)
+    account.balance = max(Decimal("0.00"), account.balance - amount)
+    if account.balance == 0:
+        account.status = "paid"
+    session.flush()
+    audit(
+        session,
+        now,
+        actor,
+        "payment.recorded",
+        debtor_id=account.debtor_id,
+        account_id=account.id,
+        subject=f"payment:{payment.id}",
+        detail={"amount": str(amount), "method": method, "balance": str(account.balance)},
+    )
+    for promise in session.scalars(
+        select(Promise).where(Promise.account_id == account.id, Promise.status == "open")
+    ):
+        paid_since = session.scalar(
+            select(func.coalesce(func.sum(Payment.amount), 0)).where(
+                Payment.account_id == account.id, Payment.created_at >= promise.created_at
+            )
+        )
+        if Decimal(paid_since or 0) >= promise.amount or account.status == "paid":
+            _resolve_promise(session, now, actor, promise, "kept", f"payment:{payment.id}")
+    return payment
+
+
+def _resolve_promise(
+    session: Session, now: datetime, actor: str, promise: Promise, status: str, why: str
+) -> None:
+    promise.status, promise.resolved_at = status, now
+    if promise.followup_message_id is not None:
+        outbox.apply(
+            session,
+            [
+                Transition(
+                    promise.followup_message_id,
+                    None,
+                    MessageState.CANCELLED,
+                    actor,
+                    {"reason": f"promise {status}: {why}"},
+                )
+            ],
+            now,
+            only_from=DUE_STATES,
+        )
+    audit(
+        session,
+        now,
+        actor,
+        f"promise.{status}",
+        debtor_id=promise.debtor_id,
+        account_id=promise.account_id,
+        subject=f"promise:{promise.id}",
+        detail={"why": why},
+    )
+
+
+def plan_message(
+    session: Session,
+    now: datetime,
+    *,
+    debtor_id: int,
+    account_id: int | None,
+    channel: str,
+    template: str,
+    kind: str,
+    step_id: str,
+    due_at: datetime,
+    cause: str,
+) -> int:
+    """Plan one message outside any campaign; the dispatcher checks and sends it like any
+    other (compliance included). Returns its id."""
+    message = Message(
+        debtor_id=debtor_id,
+        account_id=account_id,
+        channel=channel,
+        kind=kind,
+        template=template,
+        step_id=step_id,
+        state=MessageState.PLANNED,
+        due_at=due_at,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(message)
+    session.flush()
+    outbox.record_events(
+        session,
+        [Transition(message.id, None, MessageState.PLANNED, cause, {"reason": step_id})],
+        now,
+    )
+    return message.id
+
+
+# --- consumer-stated inconvenient times (F3) ------------------------------------------------
+
+
+def add_inconvenient_time(
+    session: Session,
+    now: datetime,
+    actor: str,
+    debtor: Debtor,
+    *,
+    start: str,
+    end: str,
+    days: Sequence[str] | None = None,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """Record "not between START and END [on DAYS] [by CHANNEL]" in the debtor's local time."""
+    for label, value in (("start", start), ("end", end)):
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ActionError(f"{label} must be HH:MM, not {value!r}") from None
+    if start == end:
+        raise ActionError("start and end must differ")
+    if days is not None:
+        bad = [d for d in days if d not in WEEKDAYS]
+        if bad or not days:
+            raise ActionError(f"days must be some of {', '.join(WEEKDAYS)}")
+    entry = {
+        "start": start,
+        "end": end,
+        "days": list(days) if days is not None else None,
+        "channel": channel,
+        "source": actor,
+        "created_at": now.isoformat(),
+    }
+    debtor.inconvenient_times = [*debtor.inconvenient_times, entry]
+    audit(
+        session,
+        now,
+        actor,
+        "inconvenient_time.added",
+        debtor_id=debtor.id,
+        detail={k: entry[k] for k in ("start", "end", "days", "channel")},
+    )
+    return entry
+
+
+def remove_inconvenient_time(
+    session: Session, now: datetime, actor: str, debtor: Debtor, index: int
+) -> dict[str, Any]:
+    """Withdraw one stated inconvenient time (by its position in the list)."""
+    times = list(debtor.inconvenient_times)
+    if not 0 <= index < len(times):
+        raise ActionError(f"no inconvenient time #{index}")
+    removed = times.pop(index)
+    debtor.inconvenient_times = times
+    audit(
+        session,
+        now,
+        actor,
+        "inconvenient_time.removed",
+        debtor_id=debtor.id,
+        detail={k: removed.get(k) for k in ("start", "end", "days", "channel")},
+    )
+    return removed
