@@ -40,6 +40,7 @@ test: lint typecheck
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/message_log.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,9 +24,12 @@ from outreach.models import (
     Account,
     AuditEvent,
     Call,
+    CampaignRow,
     ContactPoint,
     Debtor,
+    Enrollment,
     Hold,
+    InboundMessage,
     Message,
     MessageState,
     Note,
@@ -590,3 +593,96 @@ def remove_inconvenient_time(
         detail={k: removed.get(k) for k in ("start", "end", "days", "channel")},
     )
     return removed
+
+
+# --- the inbox and campaigns (agent console) ------------------------------------------------
+
+
+def mark_inbound_handled(
+    session: Session, now: datetime, actor: str, inbound: InboundMessage
+) -> bool:
+    """An agent dealt with a reply: it leaves the inbox, with its open tasks. False if it
+    was already handled."""
+    if inbound.handled_at is not None:
+        return False
+    inbound.needs_agent = False
+    inbound.handled_at, inbound.handled_by = now, actor
+    audit(
+        session,
+        now,
+        actor,
+        "inbound.handled",
+        debtor_id=inbound.debtor_id,
+        account_id=inbound.account_id,
+        subject=f"inbound:{inbound.id}",
+    )
+    for task in session.scalars(
+        select(Task).where(Task.inbound_id == inbound.id, Task.status == "open")
+    ):
+        close_task(session, now, actor, task)
+    return True
+
+
+CAMPAIGN_STATUSES = ("active", "paused")
+
+
+def set_campaign_status(
+    session: Session, now: datetime, actor: str, campaign: CampaignRow, status: str
+) -> bool:
+    """Pause or resume a campaign (paused: nothing of it is claimed or newly enrolled)."""
+    if status not in CAMPAIGN_STATUSES:
+        raise ActionError(f"campaign status must be active or paused, not {status!r}")
+    if campaign.status == status:
+        return False
+    campaign.status, campaign.updated_at = status, now
+    audit(
+        session,
+        now,
+        actor,
+        "campaign.paused" if status == "paused" else "campaign.resumed",
+        subject=f"campaign:{campaign.name}",
+    )
+    return True
+
+
+def enroll_account(
+    session: Session,
+    now: datetime,
+    actor: str,
+    *,
+    account: Account,
+    campaign: CampaignRow,
+    first_step_day: int,
+) -> Enrollment:
+    """Enroll one account in a campaign by hand; the planner plans its steps from now on."""
+    if account.status != "open":
+        raise ActionError(f"account {account.external_id} is {account.status}, not open")
+    exists = session.scalars(
+        select(Enrollment).where(
+            Enrollment.account_id == account.id, Enrollment.campaign_id == campaign.id
+        )
+    ).first()
+    if exists is not None:
+        raise ActionError(f"account {account.external_id} is already in campaign {campaign.name}")
+    enrollment = Enrollment(
+        campaign_id=campaign.id,
+        debtor_id=account.debtor_id,
+        account_id=account.id,
+        enrolled_at=now,
+        status="active",
+        next_step=0,
+        next_due_at=now + timedelta(days=first_step_day),
+    )
+    session.add(enrollment)
+    session.flush()
+    audit(
+        session,
+        now,
+        actor,
+        "campaign.enrolled",
+        debtor_id=account.debtor_id,
+        account_id=account.id,
+        subject=f"enrollment:{enrollment.id}",
+        detail={"campaign": campaign.name},
+    )
+    return enrollment

@@ -8,7 +8,7 @@ import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -18,6 +18,10 @@ from rich.table import Table
 from outreach.clock import SystemClock
 from outreach.config import Config, ConfigError
 from outreach.masking import configure_logging
+
+if TYPE_CHECKING:
+    from outreach.log_query import LogFilter
+    from outreach.runtime import Runtime
 
 console = Console()
 err = Console(stderr=True)
@@ -122,10 +126,11 @@ def import_(ctx: click.Context, file: Path, as_json: bool) -> None:
 def check(ctx: click.Context) -> None:
     """Validate all configuration and render every template against sample data."""
     from outreach.runtime import Runtime
+    from outreach.template_check import check_templates
 
     config = _config(ctx)
     runtime = Runtime(config, SystemClock())
-    errors = runtime.renderer.check_all()
+    errors = check_templates(runtime.renderer, config.policy)
     for campaign in config.campaigns.values():
         names = set(runtime.renderer.template_names())
         for step in campaign.steps:
@@ -214,10 +219,16 @@ def run(ctx: click.Context, once: bool) -> None:
 @click.option("--until", type=click.DateTime(), help="Due before (UTC).")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option(
+    "--inbound",
+    is_flag=True,
+    help="Show what came in (SMS replies, unsubscribes, bounces) and the action taken.",
+)
 @click.pass_context
 def log(
     ctx: click.Context,
     as_json: bool,
+    inbound: bool,
     limit: int,
     since: datetime | None,
     until: datetime | None,
@@ -235,6 +246,9 @@ def log(
         until=until.replace(tzinfo=UTC) if until else None,
         **filters,
     )
+    if inbound:
+        _print_inbound(runtime, f, as_json)
+        return
     with runtime.factory() as session:
         rows = list(iter_log(session, f))
     if as_json:
@@ -257,6 +271,68 @@ def log(
             why or (r["error"] or ""),
         )
     console.print(table)
+
+
+def _print_inbound(runtime: Runtime, f: LogFilter, as_json: bool) -> None:
+    from outreach.log_query import iter_inbound
+
+    with runtime.factory() as session:
+        rows = list(iter_inbound(session, f))
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row))
+        return
+    table = Table(
+        "id", "received (UTC)", "channel", "from", "debtor", "intent", "action", "replies"
+    )
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["received_at"][:16],
+            r["channel"],
+            r["from"],
+            r["debtor"] or "",
+            r["intent"] or "",
+            r["action"] + (" [inbox]" if r["needs_agent"] else ""),
+            ", ".join(map(str, r["replies"])),
+        )
+    console.print(table)
+
+
+@main.group()
+def bounces() -> None:
+    """Delivery status notifications (bounces) at the bounce address."""
+
+
+@bounces.command("process")
+@click.option(
+    "--maildir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Read this Maildir (default: inbound.bounce_maildir, or the sandbox catcher's).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.pass_context
+def bounces_process(ctx: click.Context, maildir: Path | None, as_json: bool) -> None:
+    """Read new DSNs once: hard bounces mark the address undeliverable, soft ones are noted."""
+    from dataclasses import asdict
+
+    from outreach.inbound.bounces import MaildirBounces, bounce_source
+    from outreach.runtime import Runtime
+
+    config = _config(ctx)
+    runtime = Runtime(config, SystemClock())
+    runtime.migrate()
+    source = MaildirBounces(maildir) if maildir else bounce_source(config)
+    if source is None:
+        raise BadInput("no bounce mailbox: set inbound.bounce_maildir or pass --maildir")
+    report = source.process(runtime.factory, runtime.clock.now())
+    if as_json:
+        click.echo(json.dumps(asdict(report)))
+    else:
+        console.print(
+            f"{report.read} read: {report.hard} hard, {report.soft} soft, "
+            f"{report.duplicates} already processed, {report.not_dsn} not DSNs"
+        )
 
 
 @main.command()
@@ -351,3 +427,15 @@ def _progress(quiet: bool) -> Progress:
         console=err,
         disable=quiet or not err.is_terminal,
     )
+
+
+from outreach.cli_users import users  # noqa: E402
+
+main.add_command(users)
+
+
+from outreach.cli_compliance import attempts, compliance, inconvenient  # noqa: E402
+
+main.add_command(compliance)
+main.add_command(attempts)
+main.add_command(inconvenient)

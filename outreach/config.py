@@ -103,9 +103,46 @@ class SchedulerSettings(_Model):
 class InboundSettings(_Model):
     """Replies to debtors' SMS, delivery status, unsubscribe and bounces (issue 4)."""
 
+    # T2: one confirmation, never two. Twilio long codes (and Advanced Opt-Out) answer the
+    # exact carrier keywords themselves: then set provider_handles_keywords and outreach
+    # confirms only what the provider cannot recognise (plain-language requests).
+    send_opt_out_confirmation: bool = True
+    provider_handles_keywords: bool = False
+    # Anything the parser cannot act on goes to the agents' inbox; answer it at all?
+    neutral_acknowledgement: bool = False
+    # T3 (CTIA): the HELP reply states the message frequency.
+    message_frequency: str = "Msg frequency varies"
+    pay_link_days: int = Field(default=7, ge=1, le=90)
+    promise_max_days: int = Field(default=60, ge=1, le=365)
+    promise_followup_template: str = "sms/promise_followup"
+    # Honour X-Forwarded-Proto/Host when checking Twilio signatures (only behind a proxy
+    # that sets them; otherwise anyone could choose the URL that gets validated).
+    trust_proxy: bool = False
+    # Envelope sender (Return-Path) of outgoing email: where DSNs (RFC 3464) come back.
+    bounce_address: str | None = "bounces@example-recovery.test"
+    # A Maildir the mail server delivers bounces to; in sandbox mode the SMTP catcher's.
+    bounce_maildir: str | None = None
+    bounce_poll_seconds: float = Field(default=60, gt=0)
+
+    @field_validator("promise_followup_template")
+    @classmethod
+    def _sms_template(cls, value: str) -> str:
+        if not value.startswith("sms/"):
+            raise ValueError("the promise follow-up is an SMS: name it sms/NAME")
+        return value
+
 
 class ConsoleSettings(_Model):
     """The agent console and JSON API (issue 5)."""
+
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    # Failed sign-ins allowed per user name and client IP in the window; then 429 until it ends.
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
+    # The session cookie's Secure flag; None: set it when public_url is https.
+    secure_cookie: bool | None = None
+    page_size: int = Field(default=50, ge=10, le=500)
+    dashboard_days: int = Field(default=14, ge=1, le=366)
 
 
 class FileSettings(_Model):
@@ -371,7 +408,17 @@ class Config:
 
     def validate_all(self) -> None:
         """Load everything now so errors surface at start-up, not at the first send."""
-        _ = self.campaigns, self.policy
+        _ = self.campaigns
+        # The compliance check looks for the policy's license number; the templates print
+        # the agency's. If they disagree every message to that state would be blocked.
+        licenses = self.file.agency.licenses
+        for place, rule in self.policy.states.items():
+            if rule.license_number and rule.license_number not in licenses.get(place, ""):
+                raise ConfigError(
+                    f"{self.dir / 'outreach.toml'}: agency.licenses.{place}: must show license"
+                    f" number {rule.license_number!r}, which policy.yaml states.{place}"
+                    " requires in every message (messages would be blocked)"
+                )
 
 
 def describe(config: Config) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,8 +24,10 @@ from outreach import outbox
 from outreach.channels.base import Channel, OutboundMessage, PostalAddress, SendResult, SendStatus
 from outreach.clock import Clock
 from outreach.compliance import candidate_zones, evaluate
+from outreach.compliance.content import check_content, is_first_communication
+from outreach.compliance.places import places
 from outreach.compliance.policy import Policy
-from outreach.compliance.types import Attempt, Contact, Verdict
+from outreach.compliance.types import Attempt, Contact, Decision, Verdict
 from outreach.config import AgencySettings, Campaign, Step
 from outreach.links import LinkBuilder
 from outreach.masking import mask
@@ -156,7 +158,13 @@ class Dispatcher:
         self, ids: list[int], now: datetime
     ) -> tuple[list[_Prepared], list[Transition]]:
         with self.factory.begin() as session:
-            batch = load_batch(session, ids, now, self.policy.longest_cap_days)
+            batch = load_batch(
+                session,
+                ids,
+                now,
+                self.policy.longest_cap_days,
+                exclude_kinds=self.policy.responses,
+            )
             prepared: list[_Prepared] = []
             decided: list[Transition] = []
             stopped: dict[int, str] = {}
@@ -247,8 +255,17 @@ class Dispatcher:
         zones = candidate_zones(debtor_snap)
         history = batch.history.setdefault(message.debtor_id, [])
         to = point.value if point.kind != "address" else None
+        try:
+            threatens_suit = self.renderer.meta(step.template).threatens_suit
+        except TemplateError as exc:
+            return finish(
+                MessageState.FAILED,
+                f"template error: {exc}",
+                error_code="template",
+                error_message=str(exc),
+            )
         decision = evaluate(
-            Attempt(channel=step.channel, to=to, kind=step.kind),
+            Attempt(channel=step.channel, to=to, kind=step.kind, threatens_suit=threatens_suit),
             debtor_snap,
             account_snap,
             history,
@@ -274,8 +291,11 @@ class Dispatcher:
                 decision=stored,
                 due_at=decision.not_before,
             )
+        first_contact = is_first_communication(history)
         try:
-            outbound = self._render(batch, message, step, point, now, zones, message.campaign or "")
+            outbound = self._render(
+                batch, message, step, point, now, zones, message.campaign or "", first_contact
+            )
         except TemplateError as exc:
             return finish(
                 MessageState.FAILED,
@@ -284,8 +304,40 @@ class Dispatcher:
                 error_message=str(exc),
                 decision=stored,
             )
+        # The rendered message itself: disclosures, suit wording, SMS size. A finding blocks;
+        # for SMS the checked text (typographic punctuation normalized) is what gets sent.
+        content = check_content(
+            step.channel,
+            outbound.text,
+            policy=self.policy,
+            places=places(debtor_snap.state, debtor_snap.zip, account_snap.state),
+            time_barred=account_snap.time_barred,
+            first_contact=first_contact,
+            html=outbound.html,
+            unsubscribe_url=outbound.unsubscribe_url,
+        )
+        if not content.ok:
+            blocked = Decision(
+                Verdict.BLOCK,
+                rules=tuple(dict.fromkeys(rule for rule, _ in content.findings)),
+                reasons=tuple(reason for _, reason in content.findings),
+                zones=decision.zones,
+                segments=content.segments,
+                encoding=content.encoding,
+            )
+            return finish(
+                MessageState.BLOCKED,
+                "; ".join(blocked.reasons),
+                blocked.rules,
+                decision=blocked.to_dict(),
+            )
+        if content.text != outbound.text:
+            outbound = replace(outbound, text=content.text)
+        if content.segments is not None:
+            stored = {**stored, "segments": content.segments, "encoding": content.encoding}
         # Later messages in this batch must see this one in the debtor's history (caps).
-        history.append(Contact(at=now, channel=step.channel, account_id=message.account_id))
+        if step.kind not in self.policy.responses:
+            history.append(Contact(at=now, channel=step.channel, account_id=message.account_id))
         return _Prepared(message, outbound, point.id, stored)
 
     def _render(
@@ -297,6 +349,7 @@ class Dispatcher:
         now: datetime,
         zones: tuple[str, ...],
         campaign: str,
+        first_contact: bool,
     ) -> OutboundMessage:
         debtor = batch.debtors[message.debtor_id]
         account = batch.accounts.get(message.account_id) if message.account_id else None
@@ -325,7 +378,7 @@ class Dispatcher:
             validation_sent_on=sent.date() if sent else None,
             campaign=campaign,
             step=step.id,
-            first_contact=len(batch.history.get(message.debtor_id, [])) == 0,
+            first_contact=first_contact,
         )
         rendered = self.renderer.render(step.template, context)
         postal = None

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Text, cast, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.masking import mask
-from outreach.models import Account, Debtor, Message
+from outreach.masking import mask, mask_text
+from outreach.models import Account, Debtor, InboundMessage, Message
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,166 @@ def iter_log(session: Session, f: LogFilter) -> Iterator[dict[str, Any]]:
         count += 1
         if count >= f.limit:
             return
+
+
+# --- keyset pages and exports (the console and the API) --------------------------------------
+# Newest first by id, the cursor being the last id shown: a page costs the same at any depth,
+# with the (filter column, id) indexes of Message. The LogFilter fields above are the filters;
+# `address` and `rule` below are applied in SQL here (iter_log keeps its own rule check).
+
+RULE_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+@dataclass(frozen=True)
+class LogPage:
+    rows: list[dict[str, Any]]
+    next_before: int | None  # pass as `before_id` for the next (older) page; None: last page
+
+
+def keyset_query(
+    f: LogFilter, *, address: str | None = None, before_id: int | None = None
+) -> Select[Message, str, str]:
+    q = log_query(f).order_by(None).order_by(Message.id.desc())
+    if address:
+        q = q.where(Message.to_address == address)
+    if f.rule:
+        if not RULE_ID.match(f.rule):
+            raise ValueError(f"rule: not a rule id: {f.rule!r}")
+        # Decisions are JSON text; a quoted rule id can only be a list item there (reasons
+        # would escape their quotes), so this is an exact match that needs no JSON functions.
+        q = q.where(cast(Message.decision, Text).like(f'%"{f.rule}"%'))
+    if before_id is not None:
+        q = q.where(Message.id < before_id)
+    return q
+
+
+def log_row(message: Message, debtor_ext: str, account_ext: str | None) -> dict[str, Any]:
+    """One log row for lists and exports: addresses masked, also inside reasons and errors."""
+    decision = message.decision or {}
+    return {
+        "id": message.id,
+        "created_at": message.created_at.isoformat(),
+        "due_at": message.due_at.isoformat(),
+        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+        "debtor_id": message.debtor_id,
+        "debtor": debtor_ext,
+        "account": account_ext,
+        "campaign": message.campaign,
+        "step": message.step_id,
+        "channel": message.channel,
+        "template": message.template,
+        "to": mask(message.to_address),
+        "state": message.state,
+        "verdict": decision.get("verdict"),
+        "rules": list(decision.get("rules", [])),
+        "reasons": [_mask_address(r, message.to_address) for r in decision.get("reasons", [])],
+        "error": mask_text(message.error_message) if message.error_message else None,
+    }
+
+
+def _mask_address(reason: str, address: str | None) -> str:
+    """Reasons name the address they are about (an opt-out, say), and dates and times that
+    must stay readable: mask that address only, not every run of digits."""
+    return reason.replace(address, mask(address)) if address else reason
+
+
+def log_page(
+    session: Session,
+    f: LogFilter,
+    *,
+    address: str | None = None,
+    before_id: int | None = None,
+    size: int = 50,
+) -> LogPage:
+    found = session.execute(
+        keyset_query(f, address=address, before_id=before_id).limit(size + 1)
+    ).all()
+    rows = [log_row(m, d, a) for m, d, a in found[:size]]
+    return LogPage(rows, rows[-1]["id"] if len(found) > size else None)
+
+
+def iter_export(
+    factory: sessionmaker[Session], f: LogFilter, *, address: str | None = None, chunk: int = 1000
+) -> Iterator[dict[str, Any]]:
+    """Every row of the filtered log, newest first, one short transaction per chunk, so a
+    long export never holds the database (SQLite's write lock) while the client reads."""
+    before: int | None = None
+    while True:
+        with factory() as session:
+            page = log_page(session, f, address=address, before_id=before, size=chunk)
+        yield from page.rows
+        if page.next_before is None:
+            return
+        before = page.next_before
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "created_at",
+    "due_at",
+    "sent_at",
+    "debtor",
+    "account",
+    "campaign",
+    "step",
+    "channel",
+    "template",
+    "to",
+    "state",
+    "verdict",
+    "rules",
+    "reasons",
+    "error",
+)
+
+
+# --- inbound: SMS replies, unsubscribes, bounces, web disputes (and what was done) ---------
+
+
+def iter_inbound(session: Session, f: LogFilter) -> Iterator[dict[str, Any]]:
+    """Inbound rows newest first with the intent found, the action taken and the replies
+    sent (their message ids); `channel`, `debtor`, `account`, `since`, `until`, `limit` apply."""
+    q = (
+        select(
+            InboundMessage,
+            Debtor.external_id.label("debtor_ext"),
+            Account.external_id.label("account_ext"),
+        )
+        .outerjoin(Debtor, Debtor.id == InboundMessage.debtor_id)
+        .outerjoin(Account, Account.id == InboundMessage.account_id)
+    )
+    if f.debtor:
+        q = q.where(Debtor.external_id == f.debtor)
+    if f.account:
+        q = q.where(Account.external_id == f.account)
+    if f.channel:
+        q = q.where(InboundMessage.channel == f.channel)
+    if f.since:
+        q = q.where(InboundMessage.received_at >= f.since)
+    if f.until:
+        q = q.where(InboundMessage.received_at < f.until)
+    q = q.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc()).limit(f.limit)
+    rows = session.execute(q).all()
+    replies: dict[int | None, list[int]] = {}
+    ids = [r[0].id for r in rows]
+    if ids:
+        for message_id, inbound_id in session.execute(
+            select(Message.id, Message.in_reply_to_id)
+            .where(Message.in_reply_to_id.in_(ids))
+            .order_by(Message.id)
+        ):
+            replies.setdefault(inbound_id, []).append(message_id)
+    for inbound, debtor_ext, account_ext in rows:
+        yield {
+            "id": inbound.id,
+            "received_at": inbound.received_at.isoformat(),
+            "channel": inbound.channel,
+            "from": mask(inbound.from_address),
+            "debtor": debtor_ext,
+            "account": account_ext,
+            "body": mask_text(inbound.body[:160]),
+            "intent": inbound.intent,
+            "action": inbound.action or "",  # written with contact values already masked
+            "needs_agent": inbound.needs_agent,
+            "replies": replies.get(inbound.id, []),
+        }

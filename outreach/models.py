@@ -432,3 +432,19 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+# Inbound (issue 4): an SMS reply, a carrier opt-out or a bounce names a phone or an email;
+# find its contact points by value without scanning the table.
+Index("ix_contact_points_kind_value", ContactPoint.kind, ContactPoint.value)
+
+# The message log (issue 5): newest first by id, keyset pages (WHERE id < cursor). One index
+# per selective filter, ending in id, so any page of a filtered log is an index range walk.
+# Debtor and account filters use ix_messages_debtor_sent / ix_messages_account_id (few rows
+# each); channel needs none (a third of the log: walking the primary key finds a page fast).
+Index("ix_messages_state_id", Message.state, Message.id)
+Index("ix_messages_campaign_id", Message.campaign, Message.id)
+Index("ix_messages_to_id", Message.to_address, Message.id)
+Index("ix_messages_due_at_id", Message.due_at, Message.id)
+# The campaign dashboard counts the last days' transitions.
+Index("ix_message_events_at", MessageEvent.at)

@@ -62,7 +62,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import Clock
-from outreach.models import Account, Base, ContactPoint, Debtor, Hold, ImportRun
+from outreach.models import Account, Base, ContactPoint, Debtor, Hold, ImportRun, InboundMessage
 
 __all__ = [
     "COLUMNS",
@@ -650,6 +650,9 @@ class _Batch:
         self.holds: set[tuple[str, str | None, str]] = set()  # (debtor ext, account ext, kind)
         self.new_holds: list[tuple[str, str | None, str, int]] = []
         self._load({r.debtor_ext for r in rows}, {r.account_ext for r in rows})
+        self.stopped_by_reply = _stopped_by_reply(
+            session, {c.value for r in rows for c in r.contacts if c.kind == "phone"}
+        )
 
     def _load(self, debtor_exts: set[str], account_exts: set[str]) -> None:
         s = self.session
@@ -735,14 +738,16 @@ class _Batch:
             key = (row.debtor_ext, c.kind, c.value)
             stored = self.contacts.get(key)
             if stored is None:
+                stopped_at = self.stopped_by_reply.get(c.value) if c.kind == "phone" else None
+                consent = "revoked" if stopped_at is not None else c.consent
                 self.contacts[key] = _StoredContact(
                     None,
                     row.debtor_ext,
                     c.kind,
                     c.value,
                     c.label,
-                    c.consent,
-                    self.now if c.consent == "revoked" else None,
+                    consent,
+                    stopped_at or (self.now if consent == "revoked" else None),
                     c.address,
                     source,
                 )
@@ -843,6 +848,26 @@ class _Batch:
                     for debtor_ext, acc_ext, kind, line in self.new_holds
                 ],
             )
+
+
+def _stopped_by_reply(session: Session, phones: set[str]) -> dict[str, datetime]:
+    """Numbers whose last word to us was an opt-out (maybe before they were in the
+    portfolio, answered then as an unknown number): a new contact point for one of them
+    starts opted out (T1), so an import can never undo a STOP."""
+    if not phones:
+        return {}
+    last: dict[str, tuple[str | None, datetime]] = {}
+    for number, intent, at in session.execute(
+        select(InboundMessage.from_address, InboundMessage.intent, InboundMessage.received_at)
+        .where(
+            InboundMessage.channel == "sms",
+            InboundMessage.from_address.in_(phones),
+            InboundMessage.intent.in_(("opt_out", "opt_in")),
+        )
+        .order_by(InboundMessage.received_at, InboundMessage.id)
+    ):
+        last[number] = (intent, at)
+    return {number: at for number, (intent, at) in last.items() if intent == "opt_out"}
 
 
 def _merge(stored: _Stored, incoming: dict[str, Any]) -> bool:

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import jinja2
+import yaml
 from jinja2 import FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from outreach.render_context import (
     Account,
@@ -30,7 +32,6 @@ from outreach.render_context import (
     Links,
     TemplateContext,
     Validation,
-    sample_context,
 )
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
@@ -60,6 +61,25 @@ class Rendered:
     subject: str | None
     text: str
     html: str | None
+
+
+class TemplateMeta(BaseModel):
+    """What a template declares about itself, in a Jinja comment that opens its main file
+    (sms/NAME.txt, email/NAME/body.txt, letter/NAME.html):
+
+        {#- meta: {threatens_suit: true} -#}
+
+    The comment renders to nothing; a template without one declares the defaults.
+    `threatens_suit`: the message threatens legal action; compliance never sends it for a
+    time-barred account (F18).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threatens_suit: bool = False
+
+
+_META = re.compile(r"\A\s*\{#-?\s*meta:(?P<yaml>.*?)-?#\}", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,31 +160,6 @@ def license_line(ctx: Context) -> str:
 def fail(message: str) -> NoReturn:
     """Let a template refuse data it must not send (e.g. an itemization that doesn't add up)."""
     raise ValueError(message)
-
-
-# --- SMS encoding (see REFERENCE.md, SMS encoding) ---------------------------------------------
-
-_GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM7_EXTENDED = set("^{}\\[]~|€\f")
-
-
-def non_gsm7(text: str) -> list[str]:
-    """Characters that would force the whole SMS into UCS-2."""
-    return sorted({c for c in text if c not in _GSM7_BASIC and c not in _GSM7_EXTENDED})
-
-
-def sms_segments(text: str) -> int:
-    """How many segments `text` takes: GSM-7 160/153 (extension chars count 2), else UCS-2 70/67."""
-    if non_gsm7(text):
-        units, single, multi = len(text.encode("utf-16-le")) // 2, 70, 67
-    else:
-        units, single, multi = len(text) + sum(c in _GSM7_EXTENDED for c in text), 160, 153
-    if units <= single:
-        return 1
-    return -(-units // multi)
 
 
 # --- the renderer --------------------------------------------------------------------------------
@@ -249,6 +244,7 @@ class Renderer:
             SMS_OPT_OUT=SMS_OPT_OUT,
         )
         self._compiled: dict[str, tuple[jinja2.Template | None, ...]] = {}
+        self._meta: dict[str, TemplateMeta] = {}
 
     # Loading --------------------------------------------------------------------------------
 
@@ -276,6 +272,26 @@ class Renderer:
         result = tuple(loaded)
         self._compiled[name] = result
         return result
+
+    def meta(self, name: str) -> TemplateMeta:
+        """The template's declared metadata (see TemplateMeta), read once and cached."""
+        cached = self._meta.get(name)
+        if cached is not None:
+            return cached
+        _, text_file, html_file = _files_for(name)
+        file = text_file or html_file or ""
+        try:
+            source, _, _ = self.env.loader.get_source(self.env, file)  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(name, None, f"template file not found: {exc.name}") from exc
+        found = _META.match(source)
+        try:
+            data = yaml.safe_load(found.group("yaml")) if found else None
+            meta = TemplateMeta.model_validate(data or {})
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise TemplateError(name, 1, f"{file}: bad meta comment: {exc}") from exc
+        self._meta[name] = meta
+        return meta
 
     def template_names(self) -> list[str]:
         """Every renderable template across all directories (names starting with _ are parts)."""
@@ -317,48 +333,6 @@ class Renderer:
             text = _BLANK_LINES.sub("\n\n", text).strip() + "\n"
         return Rendered(subject=subject, text=text, html=html)
 
-    def check_all(self) -> list[str]:
-        """Render every template with sample data; return one line per problem found."""
-        errors: list[str] = []
-        for name in self.template_names():
-            channel = name.partition("/")[0]
-            for first_contact in (True, False):
-                ctx = sample_context(channel, first_contact=first_contact)
-                try:
-                    rendered = self.render(name, ctx)
-                except TemplateError as exc:
-                    errors.append(str(exc))
-                    break
-                errors.extend(f"{name}: {p}" for p in _compliance_problems(channel, rendered, ctx))
-        return errors
-
-
-def _compliance_problems(channel: str, rendered: Rendered, ctx: TemplateContext) -> list[str]:
-    """Disclosures a template must never drop (F11, F14) and SMS encoding limits."""
-    problems: list[str] = []
-    bodies = [rendered.text, rendered.html or ""]
-    miranda = MINI_MIRANDA_FIRST if ctx.first_contact else MINI_MIRANDA
-    if not any(miranda in b for b in bodies):
-        problems.append(f"missing the mini-Miranda disclosure ({miranda!r}) (F14)")
-    if channel == "sms":
-        if SMS_OPT_OUT not in rendered.text:
-            problems.append(f"missing the opt-out notice {SMS_OPT_OUT!r} (F11)")
-        bad = non_gsm7(rendered.text)
-        if bad:
-            problems.append(f"characters outside GSM-7 (the SMS becomes UCS-2): {''.join(bad)!r}")
-        # A first contact carries the longer F14 sentence: allow it one more segment.
-        segments, limit = sms_segments(rendered.text), 3 if ctx.first_contact else 2
-        if segments > limit:
-            problems.append(f"{segments} SMS segments with sample data (keep it to {limit})")
-    if channel == "email":
-        link = ctx.links.unsubscribe or ""
-        if not all(link in b for b in bodies if b):
-            problems.append("missing the visible unsubscribe link in the text or html body (F11)")
-    license_no = ctx.agency.license
-    if license_no and not any(license_no in b for b in bodies):
-        problems.append("missing the state license number (agency.license)")
-    return problems
-
 
 def renderer_for(config_dir: Path | None) -> Renderer:
     """Operations' overrides in `config/templates/` first, then the shipped templates."""
@@ -376,10 +350,9 @@ __all__: list[str] = [
     "Rendered",
     "Renderer",
     "TemplateError",
+    "TemplateMeta",
     "longdate",
     "money",
-    "non_gsm7",
     "phone",
     "renderer_for",
-    "sms_segments",
 ]

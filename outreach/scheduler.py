@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -61,6 +61,12 @@ class OutreachScheduler:
         report = await self.dispatcher.run_until_idle(max_batches=50)
         if report.claimed:
             log.info("dispatcher: %d claimed, %s", report.claimed, dict(report.outcomes))
+
+    def every(self, seconds: float, job: Callable[[], Awaitable[None]], job_id: str) -> None:
+        """One more periodic job with the same guarantees (e.g. reading bounces)."""
+        self.scheduler.add_job(
+            job, "interval", seconds=seconds, id=job_id, next_run_time=datetime.now(UTC)
+        )
 
     def start(self) -> None:
         """Start inside the running event loop; both jobs run once right away."""

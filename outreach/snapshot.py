@@ -1,31 +1,45 @@
 """Load everything a batch of claimed messages needs, in a few queries (never one per message),
-and turn it into the frozen snapshots the compliance rules read."""
+and turn it into the frozen snapshots the compliance rules read.
+
+History (what counts against caps and F8) is every message in a contact state plus every call
+agents recorded, over the policy's longest look-back. Answers to the consumer (message kinds
+in the policy's `responses`, e.g. HELP replies and the opt-out confirmation) are left out:
+they are not collector-initiated contacts.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from outreach.compliance.policy import Policy
 from outreach.compliance.types import (
     AccountSnapshot,
     Contact,
     DebtorSnapshot,
     EmailAddress,
+    InconvenientTime,
 )
 from outreach.models import (
     CONTACT_STATES,
     Account,
+    Call,
     ContactPoint,
     Debtor,
     Enrollment,
     Hold,
     Message,
+    Promise,
 )
+
+RESPONSE_KINDS: tuple[str, ...] = tuple(Policy().responses)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass
@@ -38,6 +52,7 @@ class BatchContext:
     holds: dict[int, list[Hold]]  # by debtor
     history: dict[int, list[Contact]]  # by debtor
     validation_sent: dict[int, datetime]  # account id -> when its validation notice went out
+    promises: dict[int, date] = field(default_factory=dict)  # account id -> open promise due
     _debtor_snapshots: dict[int, DebtorSnapshot] = field(default_factory=dict)
 
     def debtor_snapshot(self, debtor_id: int) -> DebtorSnapshot:
@@ -69,6 +84,7 @@ class BatchContext:
             holds=kinds,
             validation_notice_sent_at=self.validation_sent.get(account_id),
             disputed_at=min(disputed) if disputed else None,
+            promise_due_on=self.promises.get(account_id),
         )
 
 
@@ -85,16 +101,38 @@ def _debtor_snapshot(
         timezone=debtor.stated_timezone,
         phones=tuple(p.value for p in points if p.kind == "phone"),
         emails=tuple(
-            EmailAddress(p.value, work=p.label == "work") for p in points if p.kind == "email"
+            EmailAddress(p.value, work=p.label == "work", consented=p.consent == "granted")
+            for p in points
+            if p.kind == "email"
         ),
         holds=frozenset(h.kind for h in holds if h.account_id is None),
         opted_out=opted_out,
+        inconvenient_times=tuple(inconvenient_time(e) for e in debtor.inconvenient_times or ()),
+        consented=frozenset(p.value for p in points if p.consent == "granted"),
+    )
+
+
+def inconvenient_time(entry: dict[str, Any]) -> InconvenientTime:
+    """A stored {"start", "end", "days", "channel"} entry (actions.add_inconvenient_time)."""
+    days = entry.get("days")
+    return InconvenientTime(
+        start=time.fromisoformat(entry["start"]),
+        end=time.fromisoformat(entry["end"]),
+        days=frozenset(WEEKDAYS.index(d) for d in days) if days is not None else None,
+        channel=entry.get("channel"),
     )
 
 
 def load_batch(
-    session: Session, message_ids: Sequence[int], now: datetime, history_days: int
+    session: Session,
+    message_ids: Sequence[int],
+    now: datetime,
+    history_days: int,
+    *,
+    exclude_kinds: Sequence[str] = RESPONSE_KINDS,
 ) -> BatchContext:
+    """The batch's rows and snapshots; `exclude_kinds` are message kinds that are not
+    contacts (pass the policy's `responses`)."""
     messages = list(
         session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id))
     )
@@ -129,12 +167,30 @@ def load_batch(
             Message.debtor_id.in_(debtor_ids),
             Message.state.in_(CONTACT_STATES),
             Message.sent_at > since,
+            Message.kind.not_in(exclude_kinds),
         )
         .order_by(Message.sent_at)
     ):
         history[row.debtor_id].append(
             Contact(at=row.sent_at, channel=row.channel, account_id=row.account_id)
         )
+    for call in session.execute(
+        select(Call.debtor_id, Call.account_id, Call.at, Call.outcome).where(
+            Call.debtor_id.in_(debtor_ids), Call.at > since
+        )
+    ):
+        history[call.debtor_id].append(
+            Contact(at=call.at, channel="call", kind=call.outcome, account_id=call.account_id)
+        )
+    for contacts in history.values():
+        contacts.sort(key=lambda c: c.at)
+    promises: dict[int, date] = {}
+    for account_id, due_on in session.execute(
+        select(Promise.account_id, Promise.due_on).where(
+            Promise.account_id.in_(account_ids), Promise.status == "open"
+        )
+    ):
+        promises[account_id] = max(due_on, promises.get(account_id, due_on))
     validation_sent = {
         row.account_id: row.sent_at
         for row in session.execute(
@@ -155,4 +211,5 @@ def load_batch(
         holds=dict(holds),
         history=dict(history),
         validation_sent=validation_sent,
+        promises=promises,
     )

@@ -303,4 +303,6 @@ def test_allowed_decision_serialises() -> None:
         "rules": [],
         "reasons": [],
         "zones": [NY],
+        "segments": None,
+        "encoding": None,
     }

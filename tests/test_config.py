@@ -115,6 +115,17 @@ def test_bad_policy(tmp_path: Path, policy: str, expected: str) -> None:
     assert expected in str(info.value)
 
 
+def test_a_license_number_the_policy_requires_but_the_agency_does_not_print_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Otherwise every message to California would be blocked at send time."""
+    directory = _config_copy(tmp_path)
+    toml = directory / "outreach.toml"
+    toml.write_text(toml.read_text().replace("License 10000-99", "License 10000-98"))
+    with pytest.raises(ConfigError, match=r"outreach.toml: agency.licenses.CA: .*'10000-99'"):
+        Config(directory).validate_all()
+
+
 def test_bad_toml_names_the_file(tmp_path: Path) -> None:
     directory = _config_copy(tmp_path)
     (directory / "outreach.toml").write_text("[sms]\nmode = 'pigeon'\n")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import SimulatedClock
 from outreach.db import make_engine, session_factory
-from outreach.models import Account, Base, ContactPoint, Debtor, Hold, ImportRun
+from outreach.models import Account, Base, ContactPoint, Debtor, Hold, ImportRun, InboundMessage
 from outreach.portfolio import COLUMNS, ImportFileError, RowError, import_csv
 
 SAMPLE = Path(__file__).resolve().parent.parent / "config" / "sample" / "portfolio.csv"
@@ -182,6 +182,37 @@ def test_holds_are_added_once_and_revoked_consent_sticks(
         phone = s.scalars(select(ContactPoint).where(ContactPoint.kind == "phone")).one()
     assert [(k, acc is None) for k, acc in holds] == [("cease", True), ("dispute", False)]
     assert phone.consent == "revoked" and phone.opted_out_at is not None
+
+
+@pytest.mark.parametrize(
+    ("replies", "opted_out"),
+    [(["opt_out"], True), (["opt_out", "opt_in"], False), (["opt_in", "opt_out"], True)],
+)
+def test_a_number_that_texted_stop_before_it_was_imported_starts_opted_out(
+    factory: sessionmaker[Session],
+    clock: SimulatedClock,
+    tmp_path: Path,
+    replies: list[str],
+    opted_out: bool,
+) -> None:
+    """A STOP from a number outside the portfolio is remembered: importing it later must
+    not make it textable again (only a later START does)."""
+    with factory.begin() as s:
+        for i, intent in enumerate(replies):
+            s.add(
+                InboundMessage(
+                    channel="sms",
+                    provider_id=f"SM{i}",
+                    from_address="+12083451234",
+                    body=intent,
+                    intent=intent,
+                    received_at=clock.now().replace(hour=10 + i),
+                )
+            )
+    import_csv(factory, write_csv(tmp_path / "p.csv", [row(phone1_consent="granted")]), clock=clock)
+    with factory() as s:
+        phone = s.scalars(select(ContactPoint).where(ContactPoint.kind == "phone")).one()
+    assert (phone.opted_out_at is not None, phone.consent == "revoked") == (opted_out, opted_out)
 
 
 def test_missing_required_column_fails_before_anything_is_written(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from outreach.compliance.sms import non_gsm7, sms_segments
+from outreach.config import Config
 from outreach.render import (
     PACKAGE_TEMPLATES,
     Renderer,
@@ -16,13 +18,14 @@ from outreach.render import (
     css_string,
     longdate,
     money,
-    non_gsm7,
     payment_plan,
     period,
     phone,
-    sms_segments,
 )
 from outreach.render_context import sample_context
+from outreach.template_check import check_templates
+
+from .conftest import CONFIG_DIR
 
 
 def write(root: Path, name: str, text: str) -> None:
@@ -144,15 +147,18 @@ def test_first_directory_wins_and_names_are_merged(tmp_path: Path) -> None:
     assert not [n for n in names if n.split("/")[1].startswith("_")]
 
 
-def test_check_all_reports_broken_and_noncompliant_overrides(tmp_path: Path) -> None:
+def test_template_check_reports_broken_and_noncompliant_overrides(tmp_path: Path) -> None:
     write(tmp_path, "sms/reminder.txt", "Hi {{ debtor.first_name }}, pay now. {{ SMS_OPT_OUT }}")
     write(tmp_path, "sms/typo.txt", "{{ mini_miranda() }}\n{{ SMS_OPT_OUT }} {{ acount.balance }}")
     write(tmp_path, "sms/curly.txt", "It\u2019s us. {{ mini_miranda() }} {{ SMS_OPT_OUT }}")
-    errors = Renderer([tmp_path, PACKAGE_TEMPLATES]).check_all()
+    write(tmp_path, "sms/sue.txt", "We may file a lawsuit. {{ mini_miranda() }} {{ SMS_OPT_OUT }}")
+    errors = check_templates(Renderer([tmp_path, PACKAGE_TEMPLATES]), Config(CONFIG_DIR).policy)
     text = "\n".join(errors)
     assert "sms/typo, line 2: 'acount' is undefined" in text
-    assert "sms/reminder: missing the mini-Miranda" in text
+    assert "sms/reminder: A first communication must say it is an attempt to collect" in text
+    assert "sms/reminder: The message does not say that it is from a debt collector. (F14)" in text
     assert "sms/curly: characters outside GSM-7" in text
+    assert "sms/sue: " in text and "lawsuit" in text and "(F18)" in text
     assert "sms/reminder: missing the state license number" in text
     assert not [e for e in errors if e.startswith(("sms/final_reminder", "letter/", "email/"))]
 

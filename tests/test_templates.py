@@ -8,16 +8,19 @@ from decimal import Decimal
 
 import pytest
 
+from outreach.compliance.sms import non_gsm7, sms_segments
+from outreach.config import Config
 from outreach.render import (
     MINI_MIRANDA,
     MINI_MIRANDA_FIRST,
     SMS_OPT_OUT,
     Renderer,
     TemplateError,
-    non_gsm7,
-    sms_segments,
 )
 from outreach.render_context import TemplateContext, sample_context
+from outreach.template_check import check_templates
+
+from .conftest import CONFIG_DIR
 
 RENDERER = Renderer()
 NAMES = RENDERER.template_names()
@@ -47,12 +50,13 @@ def test_the_campaign_templates_exist() -> None:
         "letter/validation_notice",
         "sms/final_reminder",
         "sms/hardship_checkin",
+        "sms/promise_followup",
         "sms/reminder",
     ]
 
 
-def test_check_all_is_clean() -> None:
-    assert RENDERER.check_all() == []
+def test_every_shipped_template_passes_the_send_time_content_checks() -> None:
+    assert check_templates(RENDERER, Config(CONFIG_DIR).policy) == []
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -85,6 +85,7 @@ class SmtpEmailChannel:
         *,
         from_address: str,
         reply_to: str | None = None,
+        bounce_address: str | None = None,
         use_tls: bool = False,
         start_tls: bool | None = None,
         username: str | None = None,
@@ -100,7 +101,8 @@ class SmtpEmailChannel:
             raise ValueError(f"from_address has no email address: {from_address!r}")
         self.from_address = from_address
         self.reply_to = reply_to
-        self._sender = sender
+        # The envelope sender (Return-Path): where delivery status notifications go.
+        self._sender = bounce_address or sender
         self._domain = sender.rpartition("@")[2]
         self._retry = retry
         self._connect_args = _ConnectArgs(

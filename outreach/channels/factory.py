@@ -39,6 +39,7 @@ def build_channels(
         smtp_port if (s.email.mode == "sandbox" and smtp_port) else s.email.port,
         from_address=s.email.from_address,
         reply_to=s.email.reply_to,
+        bounce_address=s.inbound.bounce_address,
         use_tls=s.email.use_tls,
         start_tls=s.email.start_tls,
         username=config.secrets.smtp_username,

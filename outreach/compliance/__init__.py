@@ -7,8 +7,10 @@ Nothing here does I/O; the dispatcher loads snapshots and history in batches and
 from __future__ import annotations
 
 from outreach.compliance.caps import cap_decision
+from outreach.compliance.content import ContentCheck, check_content
 from outreach.compliance.engine import evaluate
 from outreach.compliance.holds import check_holds
+from outreach.compliance.places import places
 from outreach.compliance.policy import ContactWindow, FrequencyCap, Policy, Window
 from outreach.compliance.timezones import candidate_zones
 from outreach.compliance.types import (
@@ -29,6 +31,7 @@ __all__ = [
     "Attempt",
     "Contact",
     "ContactWindow",
+    "ContentCheck",
     "DebtorSnapshot",
     "Decision",
     "EmailAddress",
@@ -40,9 +43,11 @@ __all__ = [
     "business_days_after",
     "candidate_zones",
     "cap_decision",
+    "check_content",
     "check_holds",
     "earliest_allowed",
     "evaluate",
     "is_inside",
+    "places",
     "validation_period_end",
 ]

@@ -26,18 +26,19 @@ def cap_decision(
     """
     release: datetime | None = None
     reasons: list[str] = []
+    timed: list[tuple[datetime, Contact]] | None = None
     for cap in caps:
-        if not cap.applies_to(channel):
+        if len(history) < cap.max or not cap.applies_to(channel):
             continue
+        if timed is None:
+            timed = [(_aware(c.at), c) for c in history]
         span = timedelta(days=cap.days)
         since = now - span
-        counted = sorted(
-            at
-            for at in (_aware(c.at) for c in history if _counts(cap, c, account_id))
-            if at > since
-        )
+        # Count first (the common case is room to spare); sort only a full cap's contacts.
+        counted = [at for at, c in timed if at > since and _counts(cap, c, account_id)]
         if len(counted) < cap.max:
             continue
+        counted.sort()
         frees = counted[len(counted) - cap.max] + span
         release = frees if release is None else max(release, frees)
         reasons.append(
@@ -62,4 +63,4 @@ def _scope(cap: FrequencyCap, account_id: int | None) -> str:
 
 
 def _aware(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

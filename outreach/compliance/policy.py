@@ -1,18 +1,58 @@
-"""The policy schema: the numbers the law leaves open, set by operations in config/policy.yaml."""
+"""The policy schema: the numbers the law leaves open, set by operations in config/policy.yaml.
+
+Every field has a documented default; `config/policy.yaml` repeats them with their sources.
+The engine reads derived views (`rules_for`) that are computed once per policy and cached.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import time
-from typing import Literal
+from functools import cache, cached_property
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import us
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from outreach.compliance import rules
 
 ChannelName = Literal["sms", "email", "letter", "call"]
 CHANNELS: tuple[ChannelName, ...] = ("sms", "email", "letter", "call")
+# A pseudo-state: New York City's DCWP rules, detected from the ZIP (compliance.places).
+CITY_PLACES: frozenset[str] = frozenset({"NYC"})
+
+# Words that threaten suit (F18); matched case-insensitively on word boundaries.
+DEFAULT_SUIT_PATTERNS: tuple[str, ...] = (
+    r"\bsu(?:e|ed|es|ing)\b",
+    r"\blaw\s*suits?\b",
+    r"\blegal\s+(?:action|proceedings?|steps)\b",
+    r"\blitigation\b",
+    r"\b(?:take|taking|took|see)\s+(?:you\s+)?(?:to|in)\s+court\b",
+    r"\bgarnish\w*",
+)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy without the values derived and cached from the original's fields."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in _cached_names(type(self)):
+            copied.__dict__.pop(name, None)
+        return copied
+
+
+@cache
+def _cached_names(cls: type) -> tuple[str, ...]:
+    return tuple(
+        name
+        for klass in cls.__mro__
+        for name, value in vars(klass).items()
+        if isinstance(value, cached_property)
+    )
 
 
 class Window(_Strict):
@@ -53,6 +93,64 @@ class FrequencyCap(_Strict):
         return not self.channels or channel in self.channels
 
 
+class CallRules(_Strict):
+    """F8 (12 CFR 1006.14(b)(2)), per account, in the consumer's local calendar days."""
+
+    max_attempts: int = Field(default=7, ge=1)  # calls placed (attempts and conversations)...
+    days: int = Field(default=7, ge=1, le=31)  # ...in this many consecutive days
+    # No call for this many days after a conversation; the conversation's day is day 1.
+    quiet_days_after_conversation: int = Field(default=7, ge=0, le=31)
+
+
+class ContentRules(_Strict):
+    """Checks on the rendered message (F11, F14, F18, SMS encoding)."""
+
+    sms_max_segments: int = Field(default=3, ge=1, le=10)
+    # Replace typographic quotes, dashes and ellipses by GSM-7 ones when they are the only
+    # characters that would turn the SMS into UCS-2.
+    normalize_sms_punctuation: bool = True
+    suit_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_SUIT_PATTERNS))
+
+    @field_validator("suit_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {pattern!r}: {exc}") from exc
+        return patterns
+
+    @cached_property
+    def suit_regex(self) -> re.Pattern[str] | None:
+        if not self.suit_patterns:
+            return None
+        return re.compile("|".join(f"(?:{p})" for p in self.suit_patterns), re.IGNORECASE)
+
+
+class StateRule(_Strict):
+    """Overrides for debtors in one state (or "NYC"); each adds to the federal rules."""
+
+    # Narrows the contact window of every channel that has one (never widens it).
+    window: Window | None = None
+    # Extra caps, reported under the state's id (e.g. "MA"). Empty channels = all, calls too.
+    frequency_caps: list[FrequencyCap] = Field(default_factory=list)
+    # Channels that need the consumer's consent to the address (contact point consent).
+    consent_required: list[ChannelName] = Field(default_factory=list)
+    # A license number every message to these debtors must show (CA Civ. Code 1788.11).
+    license_number: str | None = Field(default=None, min_length=1)
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # identity hash: built once per policy
+class ChannelRules:
+    """What applies to one channel in one set of places: the engine's per-attempt view."""
+
+    window: Window | None  # the federal window, or None (no time-of-day rule)
+    narrowed: Window | None  # the window after state overrides (None: same as `window`)
+    narrowed_by: tuple[str, ...]  # places whose window narrowed it
+    caps: tuple[tuple[str, tuple[FrequencyCap, ...]], ...]  # (rule id, caps) that apply
+
+
 class Policy(_Strict):
     contact_window: ContactWindow = ContactWindow()
     frequency_caps: list[FrequencyCap] = Field(default_factory=list)
@@ -60,11 +158,42 @@ class Policy(_Strict):
     blocking_holds: list[str] = Field(
         default_factory=lambda: ["cease", "attorney", "bankruptcy", "deceased", "dispute"]
     )
+    calls: CallRules = CallRules()
+    # No contact on US federal holidays (the consumer's local date) on windowed channels.
+    holidays: bool = False
+    # F17 holds collection after a dispute in the validation period; "allow" lets a dispute
+    # received after the period end stop holding collection messages.
+    dispute_outside_validation_period: Literal["hold", "allow"] = "hold"
+    # Message kinds an open promise to pay pauses until the day after it falls due.
+    promise_pauses: list[str] = Field(default_factory=lambda: ["collection"])
+    # Kinds that count as contacts but are never held back by caps: notices the law requires
+    # or allows whatever the frequency.
+    cap_exempt_kinds: list[str] = Field(
+        default_factory=lambda: ["validation_notice", "cease_ack", "remedy"]
+    )
+    # Answers to the consumer's own message: not counted, not capped, not windowed.
+    responses: list[str] = Field(default_factory=lambda: ["reply", "opt_out_confirmation"])
+    content: ContentRules = ContentRules()
+    # Keyed by state code (MA, WA, CA, FL, ...) or "NYC".
+    states: dict[str, StateRule] = Field(default_factory=dict)
+
+    @field_validator("states")
+    @classmethod
+    def _known_places(cls, states: dict[str, StateRule]) -> dict[str, StateRule]:
+        for key in states:
+            found = us.states.lookup(key) if len(key) == 2 else None
+            if key not in CITY_PLACES and (found is None or found.abbr != key):
+                raise ValueError(
+                    f"{key!r} is not a two-letter US state code (upper case) or one of "
+                    f"{', '.join(sorted(CITY_PLACES))}"
+                )
+        return states
 
     @model_validator(mode="after")
     def _unique_cap_ids(self) -> Policy:
         seen: set[str] = set()
-        for cap in self.frequency_caps:
+        caps = [*self.frequency_caps, *(c for s in self.states.values() for c in s.frequency_caps)]
+        for cap in caps:
             if cap.id in seen:
                 raise ValueError(f"frequency cap id {cap.id!r} is used twice")
             seen.add(cap.id)
@@ -72,5 +201,72 @@ class Policy(_Strict):
 
     @property
     def longest_cap_days(self) -> int:
-        """How much history the caps need: the dispatcher preloads this many days."""
-        return max((cap.days for cap in self.frequency_caps), default=0)
+        """How much history the rules need: the dispatcher preloads this many days."""
+        caps = [*self.frequency_caps, *(c for s in self.states.values() for c in s.frequency_caps)]
+        # F8 reads local calendar days: one more day covers any time-zone offset.
+        calls = max(self.calls.days, self.calls.quiet_days_after_conversation) + 1
+        return max([cap.days for cap in caps] + [calls])
+
+    @cached_property
+    def _license_places(self) -> tuple[tuple[str, str], ...]:
+        return tuple((k, s.license_number) for k, s in self.states.items() if s.license_number)
+
+    def licenses_for(self, places: frozenset[str]) -> tuple[tuple[str, str], ...]:
+        """(place, license number) pairs a message to a debtor in `places` must show."""
+        return tuple(item for item in self._license_places if item[0] in places)
+
+    @cached_property
+    def blocking_hold_set(self) -> frozenset[str]:
+        return frozenset(self.blocking_holds)
+
+    @cached_property
+    def _consent_by_channel(self) -> dict[str, frozenset[str]]:
+        return {
+            channel: frozenset(k for k, s in self.states.items() if channel in s.consent_required)
+            for channel in CHANNELS
+        }
+
+    def consent_places(self, channel: str, places: frozenset[str]) -> tuple[str, ...]:
+        """Places among `places` whose rules need consent for `channel`."""
+        needed = self._consent_by_channel.get(channel)
+        return tuple(sorted(places & needed)) if needed and places else ()
+
+    def rules_for(self, channel: str, places: frozenset[str]) -> ChannelRules:
+        """Window and caps for `channel` in `places` (computed once per pair, then cached)."""
+        key = (channel, places)
+        cached = self._rules_cache.get(key)
+        if cached is None:
+            cached = self._rules_cache[key] = self._build_rules(channel, places)
+        return cached
+
+    @cached_property
+    def _rules_cache(self) -> dict[tuple[str, frozenset[str]], ChannelRules]:
+        return {}
+
+    def _build_rules(self, channel: str, places: frozenset[str]) -> ChannelRules:
+        window = self.contact_window.for_channel(channel)
+        start, end = (window.start, window.end) if window else (time.min, time.max)
+        narrowed_by: list[str] = []
+        caps: list[tuple[str, tuple[FrequencyCap, ...]]] = []
+        federal = tuple(c for c in self.frequency_caps if c.applies_to(channel))
+        if federal:
+            caps.append((rules.FREQUENCY_CAP, federal))
+        for place in sorted(places & self.states.keys()):
+            rule = self.states[place]
+            narrower = rule.window is not None and (
+                rule.window.start > start or rule.window.end < end
+            )
+            if window is not None and rule.window is not None and narrower:
+                narrowed_by.append(place)
+                start, end = max(start, rule.window.start), min(end, rule.window.end)
+            state_caps = tuple(c for c in rule.frequency_caps if c.applies_to(channel))
+            if state_caps:
+                caps.append((place, state_caps))
+        narrowed = None
+        if narrowed_by:
+            if start >= end:
+                raise ValueError(
+                    f"the windows of {', '.join(narrowed_by)} leave no time of day for {channel}"
+                )
+            narrowed = Window(start=start, end=end)
+        return ChannelRules(window, narrowed, tuple(narrowed_by), tuple(caps))

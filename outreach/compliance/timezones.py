@@ -63,17 +63,26 @@ def is_zone(name: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _zip_index() -> dict[str, str]:
-    """ZIP -> zone, built once: zipcodes.matching scans all 42k ZIPs on every call."""
-    return {z["zip_code"]: z["timezone"] for z in zipcodes.list_all() if z.get("timezone")}
+def _zip_index() -> dict[str, tuple[str, str, str]]:
+    """ZIP -> (zone, state, county), built once: zipcodes.matching scans all 42k ZIPs."""
+    return {
+        z["zip_code"]: (z.get("timezone") or "", z.get("state") or "", z.get("county") or "")
+        for z in zipcodes.list_all()
+    }
+
+
+def zip_record(zip_code: str) -> tuple[str, str, str] | None:
+    """(zone, state, county) of a 5-digit ZIP (ZIP+4 accepted); None when unknown."""
+    key = zip_code.strip()[:5]
+    return _zip_index().get(key) if len(key) == 5 and key.isdigit() else None
 
 
 @lru_cache(maxsize=65536)
 def zone_for_zip(zip_code: str) -> str | None:
-    """The zone of a 5-digit ZIP (ZIP+4 accepted); None when unknown or unusable."""
-    key = zip_code.strip()[:5]
-    zone = _zip_index().get(key) if len(key) == 5 and key.isdigit() else None
-    return zone if zone is not None and is_zone(zone) else None
+    """The zone of a ZIP; None when unknown or unusable."""
+    record = zip_record(zip_code)
+    zone = record[0] if record is not None else None
+    return zone if zone and is_zone(zone) else None
 
 
 @lru_cache(maxsize=256)

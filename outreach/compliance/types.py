@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -17,7 +17,8 @@ class Verdict(StrEnum):
 @dataclass(frozen=True, slots=True)
 class EmailAddress:
     address: str
-    work: bool = False
+    work: bool = False  # employer-provided (F12)
+    consented: bool = False  # the consumer consented to (or used) this address
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class InconvenientTime:
     """A consumer-stated inconvenient time (F3).
 
     Local [start, end) on `days` (0=Mon; None = every day), on one channel or all (None).
+    An interval with end <= start runs past midnight: `days` names the day it starts on.
     """
 
     start: time
@@ -45,6 +47,8 @@ class DebtorSnapshot:
     # Individual addresses opted out (F7): E.164 phones, lower-case emails.
     opted_out: frozenset[str] = frozenset()
     inconvenient_times: tuple[InconvenientTime, ...] = ()
+    # Addresses (E.164 phones, lower-case emails) the consumer consented to (NYC, F12).
+    consented: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +59,16 @@ class AccountSnapshot:
     holds: frozenset[str] = frozenset()  # "dispute", "attorney", "bankruptcy", "cease", ...
     validation_notice_sent_at: datetime | None = None
     disputed_at: datetime | None = None
+    promise_due_on: date | None = None  # an open promise to pay: collection pauses until then
 
 
 @dataclass(frozen=True, slots=True)
 class Contact:
-    """One past contact that counts against caps: a sent or unknown message, or a call."""
+    """One past contact that counts against caps: a sent or unknown message, or a call.
+
+    Answers to the consumer (policy `responses`, e.g. HELP replies) are not contacts: the
+    loader leaves them out. `kind` tells a call attempt from a conversation (F8).
+    """
 
     at: datetime
     channel: str
@@ -73,9 +82,12 @@ class Attempt:
 
     channel: str
     to: str | None = None
-    # Or "validation_notice", "cease_ack", "remedy", "opt_out_confirmation".
+    # Or "validation_notice", "cease_ack", "remedy", "opt_out_confirmation",
+    # "promise_followup", "reply".
     kind: str = "collection"
-    content: str | None = None
+    content: str | None = None  # rendered text: when given, the content checks run too
+    threatens_suit: bool = False  # the template declares it (F18 blocks it on time-barred debt)
+    first_contact: bool | None = None  # for the F14 check; None = derived from the history
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +97,9 @@ class Decision:
     rules: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
     zones: tuple[str, ...] = field(default=())  # candidate time zones considered
+    segments: int | None = None  # SMS with content: segments and encoding of `text`
+    encoding: str | None = None  # "GSM-7" | "UCS-2"
+    text: str | None = None  # the content as it would be sent (SMS punctuation normalized)
 
     @property
     def allowed(self) -> bool:
@@ -97,4 +112,6 @@ class Decision:
             "rules": list(self.rules),
             "reasons": list(self.reasons),
             "zones": list(self.zones),
+            "segments": self.segments,
+            "encoding": self.encoding,
         }

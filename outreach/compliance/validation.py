@@ -35,7 +35,16 @@ def is_business_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _federal_holidays(day.year)
 
 
+def is_federal_holiday(day: date) -> bool:
+    """A US federal holiday, or the weekday on which one is observed."""
+    return day in _federal_holidays(day.year)
+
+
+def holiday_name(day: date) -> str | None:
+    return _federal_holidays(day.year).get(day)
+
+
 @lru_cache(maxsize=64)
-def _federal_holidays(year: int) -> frozenset[date]:
-    """One year of US federal holidays, frozen: the holidays object fills years lazily."""
-    return frozenset(holidays.country_holidays("US", years=year))
+def _federal_holidays(year: int) -> dict[date, str]:
+    """One year of US federal holidays, copied: the holidays object fills years lazily."""
+    return dict(holidays.country_holidays("US", years=year))

@@ -1,9 +1,12 @@
-"""The contact window across candidate zones (F1, F2): is now convenient, and if not, when?
+"""The contact window across candidate zones (F1, F2, F3, holidays): is now convenient, and if
+not, when?
 
-The set of instants inside [start, end) local time in every zone is an intersection of
+A `Schedule` says which local times of a local day are allowed: the window [start, end),
+minus US federal holidays (when the policy says so) and minus the consumer's stated
+inconvenient times. The set of instants allowed in every zone is an intersection of
 intervals, so its earliest point at or after `now` is `now` itself or the beginning of some
-zone's interval: a window start (either fold, on a fall-back day) or a DST transition that
-jumps local time into the window (a start inside a spring-forward gap). We test those
+zone's interval: an interval start (either fold, on a fall-back day) or a DST transition that
+jumps local time into an interval (a start inside a spring-forward gap). We test those
 candidates in ascending order; no minute-by-minute scan, and zoneinfo keeps DST right.
 """
 
@@ -11,55 +14,106 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import islice
 from zoneinfo import ZoneInfo
 
 from outreach.compliance.policy import Window
+from outreach.compliance.types import InconvenientTime
+from outreach.compliance.validation import is_federal_holiday
+
+_DAY_SECONDS = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Allowed local times: [start, end) each day, minus holidays and stated inconvenient times."""
+
+    start: time = time(8, 0)
+    end: time = time(21, 0)
+    holidays: bool = False
+    blocked: tuple[InconvenientTime, ...] = ()
+
+    @classmethod
+    def of(cls, window: Window | Schedule) -> Schedule:
+        return window if isinstance(window, Schedule) else _from_window(window)
+
+    @property
+    def simple(self) -> bool:
+        """Just the window: no holidays, no stated times (the fast path)."""
+        return not self.holidays and not self.blocked
+
+    def intervals(self, day: date) -> tuple[tuple[int, int], ...]:
+        """Allowed [from, to) seconds after local midnight on `day`, ascending."""
+        return _intervals(self, day)
+
+
+@lru_cache(maxsize=64)
+def _from_window(window: Window) -> Schedule:
+    return Schedule(window.start, window.end)
+
 
 HORIZON = timedelta(days=8)
 _DAY = timedelta(days=1)
 
 
-def is_inside(instant: datetime, zones: Sequence[str], window: Window) -> bool:
-    """True if `instant` is inside [start, end) local time in every zone."""
+def is_inside(instant: datetime, zones: Sequence[str], window: Window | Schedule) -> bool:
+    """True if `instant` is allowed by the schedule (or window) in every zone."""
     _require_aware(instant)
-    start, end = window.start, window.end
+    return _inside(instant, zones, Schedule.of(window))
+
+
+def _inside(instant: datetime, zones: Sequence[str], schedule: Schedule) -> bool:
+    if schedule.simple:
+        start, end = schedule.start, schedule.end
+        return all(start <= instant.astimezone(zone_info(name)).time() < end for name in zones)
     for name in zones:
-        local = instant.astimezone(zone_info(name)).time()
-        if not start <= local < end:
+        local = instant.astimezone(zone_info(name))
+        second = local.hour * 3600 + local.minute * 60 + local.second
+        if not any(a <= second < b for a, b in _intervals(schedule, local.date())):
             return False
     return True
 
 
-def earliest_allowed(now: datetime, zones: Sequence[str], window: Window) -> datetime:
-    """`now` if it is inside the window in every zone, else the earliest UTC instant that is.
+def earliest_allowed(now: datetime, zones: Sequence[str], window: Window | Schedule) -> datetime:
+    """`now` if it is allowed in every zone, else the earliest UTC instant that is.
 
-    Raises ValueError when no instant within HORIZON (8 days) is inside in every zone: the
-    zones are so far apart that their windows never overlap.
+    Raises ValueError when no instant within HORIZON (8 days) is allowed in every zone: the
+    zones are so far apart that their windows never overlap, or stated times leave no room.
     """
     _require_aware(now)
     if not zones:
         raise ValueError("earliest_allowed needs at least one zone")
+    schedule = Schedule.of(window)
     now = now.astimezone(UTC)
-    if is_inside(now, zones, window):
+    if _inside(now, zones, schedule):
         return now
     limit = now + HORIZON
     streams = []
     for name in zones:
-        starts = _candidates(name, now.astimezone(zone_info(name)).date(), window.start)
+        starts = _candidates(name, now.astimezone(zone_info(name)).date(), schedule)
         streams.append(islice(starts, bisect_right(starts, now), None))
-    for candidate in heapq.merge(*streams):
+    for candidate in heapq.merge(*streams) if len(streams) > 1 else streams[0]:
         if candidate > limit:
             break
-        if is_inside(candidate, zones, window):
+        if _inside(candidate, zones, schedule):
             return candidate
+    span = f"the {schedule.start:%H:%M}-{schedule.end:%H:%M} windows of {', '.join(zones)}"
+    if not schedule.simple:
+        span = f"{span}, less holidays and stated inconvenient times,"
     raise ValueError(
-        f"the {window.start:%H:%M}-{window.end:%H:%M} windows of {', '.join(zones)} never "
-        f"overlap within {HORIZON.days} days of {now:%Y-%m-%d %H:%M} UTC: no time is "
-        "convenient in every zone"
+        f"{span} never overlap within {HORIZON.days} days of {now:%Y-%m-%d %H:%M} UTC: no "
+        "time is convenient in every zone"
+    )
+
+
+def day_start(day: date, zones: Sequence[str]) -> datetime:
+    """The earliest UTC instant at which the local date is `day` or later in every zone."""
+    return max(
+        datetime.combine(day, time(0), tzinfo=zone_info(name)).astimezone(UTC) for name in zones
     )
 
 
@@ -70,18 +124,54 @@ def zone_info(name: str) -> ZoneInfo:
 
 
 @lru_cache(maxsize=16384)
-def _candidates(name: str, local_day: date, start: time) -> tuple[datetime, ...]:
-    """Sorted UTC instants where the zone's inside-interval may begin, around `local_day`.
+def _intervals(schedule: Schedule, day: date) -> tuple[tuple[int, int], ...]:
+    if schedule.holidays and is_federal_holiday(day):
+        return ()
+    free = [(_seconds(schedule.start), _seconds(schedule.end))]
+    for blocked in schedule.blocked:
+        for low, high in _blocked_on(blocked, day):
+            free = [
+                piece
+                for a, b in free
+                for piece in ((a, min(b, low)), (max(a, high), b))
+                if piece[0] < piece[1]
+            ]
+    return tuple(free)
 
-    Window starts (both folds: a fall-back day has two 01:30s) on the local days from the
+
+def _blocked_on(blocked: InconvenientTime, day: date) -> Iterator[tuple[int, int]]:
+    """The seconds of `day` a stated time covers (a time past midnight covers two days)."""
+    low, high = _seconds(blocked.start), _seconds(blocked.end)
+    days = blocked.days
+    if low < high:
+        if days is None or day.weekday() in days:
+            yield low, high
+        return
+    if days is None or day.weekday() in days:
+        yield low, _DAY_SECONDS
+    if high and (days is None or (day.weekday() - 1) % 7 in days):
+        yield 0, high
+
+
+def _seconds(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+@lru_cache(maxsize=16384)
+def _candidates(name: str, local_day: date, schedule: Schedule) -> tuple[datetime, ...]:
+    """Sorted UTC instants where the zone's allowed intervals may begin, around `local_day`.
+
+    Interval starts (both folds: a fall-back day has two 01:30s) on the local days from the
     day before to HORIZON + 1 after, and the zone's DST transitions over the same span.
     """
     zone = zone_info(name)
     found: set[datetime] = set()
     for offset in range(-1, HORIZON.days + 2):
-        wall = datetime.combine(local_day + offset * _DAY, start, tzinfo=zone)
-        found.add(wall.astimezone(UTC))
-        found.add(wall.replace(fold=1).astimezone(UTC))
+        day = local_day + offset * _DAY
+        for start, _ in schedule.intervals(day):
+            wall = datetime.combine(day, _time(start), tzinfo=zone)
+            found.add(wall.astimezone(UTC))
+            found.add(wall.replace(fold=1).astimezone(UTC))
     for offset in range(-2, HORIZON.days + 3):
         transition = _transition(name, local_day + offset * _DAY)
         if transition is not None:
@@ -105,6 +195,10 @@ def _transition(name: str, utc_day: date) -> datetime | None:
         else:
             high = middle
     return midnight + timedelta(seconds=high)
+
+
+def _time(seconds: int) -> time:
+    return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
 
 
 def _require_aware(instant: datetime) -> None:

@@ -11,13 +11,17 @@ import email
 import email.policy
 import mailbox
 import re
+import uuid
 from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import Envelope, Session
 
 
 class _Controller(Controller):
@@ -35,6 +39,85 @@ def _delivery_order(key: str) -> tuple[int, ...]:
     # Maildir names written by Python's mailbox: "<secs>.M<usecs>P<pid>Q<counter>.<host>".
     match = _KEY.match(key)
     return tuple(int(g) for g in match.groups()) if match else (0, 0, 0)
+
+
+# Magic recipients, like Twilio's magic numbers: mail to these local parts is "delivered" and
+# then bounced back to the envelope sender with an RFC 3464 report.
+BOUNCE_LOCAL_PARTS: dict[str, tuple[str, str, str]] = {
+    "bounce-hard": ("failed", "5.1.1", "smtp; 550 5.1.1 <{rcpt}>: Recipient address rejected"),
+    "bounce-soft": ("delayed", "4.2.2", "smtp; 452 4.2.2 <{rcpt}>: Mailbox full"),
+}
+
+
+def build_dsn(
+    original: EmailMessage | bytes,
+    *,
+    to: str,
+    recipient: str,
+    action: str = "failed",
+    status: str = "5.1.1",
+    diagnostic: str = "smtp; 550 5.1.1 User unknown",
+    reporting_mta: str = "mx.sandbox.test",
+) -> EmailMessage:
+    """A delivery status notification (RFC 3464) about `original`, as an MTA writes one:
+    multipart/report with a human part, message/delivery-status, and the returned headers."""
+    if isinstance(original, bytes):
+        parsed: Any = email.message_from_bytes(original, policy=email.policy.default)
+        original = parsed
+    assert isinstance(original, EmailMessage)
+    returned = "".join(f"{k}: {v}\r\n" for k, v in original.items() if not k.startswith("X-R"))
+    boundary = f"dsn-{uuid.uuid4().hex}"
+    raw = (
+        f"From: Mail Delivery System <MAILER-DAEMON@{reporting_mta}>\r\n"
+        f"To: {to}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        f"Message-ID: {make_msgid(domain=reporting_mta)}\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type="delivery-status"; boundary="{boundary}"\r\n'
+        "\r\n"
+        f"--{boundary}\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+        f"Your message to <{recipient}> could not be delivered ({status}).\r\n"
+        f"--{boundary}\r\n"
+        "Content-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; {reporting_mta}\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\n"
+        f"Action: {action}\r\nStatus: {status}\r\nDiagnostic-Code: {diagnostic}\r\n"
+        f"\r\n--{boundary}\r\n"
+        "Content-Type: text/rfc822-headers\r\n\r\n"
+        f"{returned}"
+        f"\r\n--{boundary}--\r\n"
+    )
+    dsn: Any = email.message_from_bytes(raw.encode("utf-8"), policy=email.policy.default)
+    return dsn
+
+
+class _BouncingMailbox(Mailbox):
+    """Stores every message; mail to a magic bounce recipient also gets its DSN stored, as
+    if delivered back to the envelope sender (the bounce address)."""
+
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        message = self.prepare_message(session, envelope)
+        self.handle_message(message)
+        sender = envelope.mail_from or ""
+        for rcpt in envelope.rcpt_tos:
+            magic = BOUNCE_LOCAL_PARTS.get(rcpt.partition("@")[0].lower())
+            if magic is None or not sender or sender == "<>":
+                continue
+            action, status, diagnostic = magic
+            dsn: Any = build_dsn(
+                envelope.original_content or b"",
+                to=sender,
+                recipient=rcpt,
+                action=action,
+                status=status,
+                diagnostic=diagnostic.format(rcpt=rcpt),
+            )
+            dsn["X-MailFrom"] = "<>"
+            dsn["X-RcptTo"] = sender
+            self.handle_message(dsn)
+        return "250 OK"
 
 
 class SmtpCatcher:
@@ -56,7 +139,7 @@ class SmtpCatcher:
         self.maildir.parent.mkdir(parents=True, exist_ok=True)
         self.host = host
         self._requested_port = port
-        self.handler = handler if handler is not None else Mailbox(self.maildir)
+        self.handler = handler if handler is not None else _BouncingMailbox(self.maildir)
         self._controller: _Controller | None = None
 
     @property
@@ -101,3 +184,12 @@ class SmtpCatcher:
             parsed: Any = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
             out.append(parsed)
         return out
+
+    def messages_to(self, address: str) -> list[EmailMessage]:
+        """Messages whose envelope recipients include `address` (e.g. the bounce address)."""
+        address = address.lower()
+        return [
+            m
+            for m in self.messages()
+            if address in [a.strip().lower() for a in str(m.get("X-RcptTo", "")).split(",")]
+        ]

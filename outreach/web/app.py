@@ -3,6 +3,7 @@ lifecycle. Webhooks, the JSON API and the agent console are added by later work.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -12,10 +13,15 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from outreach.channels.factory import build_channels
+from outreach.inbound.bounces import bounce_source
 from outreach.models import Message
 from outreach.runtime import SANDBOX_TWILIO_PREFIX, Runtime, smtp_catcher, twilio_store
 from outreach.sandbox.twilio_api import twilio_sandbox_router
 from outreach.scheduler import OutreachScheduler
+from outreach.web.api import router as api_router
+from outreach.web.console import install_console
+from outreach.web.public import public_router
+from outreach.web.webhooks import twilio_webhooks_router
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,14 @@ def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -
                     planner_seconds=config.file.scheduler.planner_seconds,
                     dispatcher_seconds=config.file.scheduler.dispatcher_seconds,
                 )
+                if (bounce_box := bounce_source(config)) is not None:
+
+                    async def read_bounces() -> None:
+                        now = runtime.clock.now()
+                        await asyncio.to_thread(bounce_box.process, runtime.factory, now)
+
+                    seconds = config.file.inbound.bounce_poll_seconds
+                    scheduler.every(seconds, read_bounces, "bounces")
                 scheduler.start()
                 stack.callback(scheduler.shutdown)
             yield
@@ -60,6 +74,9 @@ def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -
             twilio_sandbox_router(twilio_store(config)), prefix=SANDBOX_TWILIO_PREFIX
         )
 
+    app.include_router(twilio_webhooks_router(runtime))
+    app.include_router(public_router(runtime))
+
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         with runtime.factory() as session:
@@ -68,4 +85,7 @@ def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -
             )
         return {"status": "ok", "messages": counts}
 
+    app.state.runtime = runtime  # for the console's and the API's dependencies
+    app.include_router(api_router)
+    install_console(app)
     return app

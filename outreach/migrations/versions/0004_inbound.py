@@ -7,6 +7,8 @@ Create Date: 2026-11-22
 
 from __future__ import annotations
 
+from alembic import op
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -14,8 +16,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # Inbound SMS, carrier opt-outs and bounces look contact points up by value.
+    op.create_index("ix_contact_points_kind_value", "contact_points", ["kind", "value"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_contact_points_kind_value", table_name="contact_points")

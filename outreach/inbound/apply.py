@@ -1,0 +1,492 @@
+"""Apply an inbound SMS to the database: find who sent it, read the intent, act through
+outreach.actions, and log the replies as outbound messages linked to it.
+
+The caller owns the transaction (one per webhook request), so the inbound row, every state
+change, its audit events and the logged replies commit together or not at all. A retried
+MessageSid finds its row and gets the replies already given, changing nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outreach import actions, outbox
+from outreach.compliance import DebtorSnapshot, candidate_zones
+from outreach.config import InboundSettings
+from outreach.inbound.intents import CARRIER_HELP, CARRIER_START, CARRIER_STOP, Intent, IntentKind
+from outreach.inbound.intents import parse as parse_intent
+from outreach.inbound.replies import ReplyRenderer, date_text
+from outreach.links import LinkBuilder
+from outreach.masking import mask
+from outreach.message_context import local_today
+from outreach.models import Account, ContactPoint, Debtor, InboundMessage, Message, MessageState
+from outreach.outbox import Transition
+
+log = logging.getLogger(__name__)
+
+ACTOR = "debtor:sms"
+REPLY_KIND = "reply"
+CONFIRMATION_KIND = "opt_out_confirmation"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSms:
+    """The webhook's fields that matter, plus the whole form for the record."""
+
+    sid: str
+    from_: str
+    to: str | None
+    body: str
+    opt_out_type: str | None = None
+    form: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SmsOutcome:
+    inbound_id: int
+    intent: str
+    action: str
+    replies: tuple[str, ...]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class InboundServices:
+    settings: InboundSettings
+    replies: ReplyRenderer
+    links: LinkBuilder
+
+
+@dataclass
+class _Reply:
+    name: str
+    text: str
+    kind: str = REPLY_KIND
+
+
+@dataclass
+class _Sender:
+    """Who the number belongs to, as far as the portfolio can tell."""
+
+    points: list[ContactPoint]
+    debtor: Debtor | None
+    account: Account | None
+    open_accounts: list[Account]
+    shared: bool  # the number is on file for several debtors
+
+    @property
+    def known(self) -> bool:
+        return self.debtor is not None
+
+
+def replay(session: Session, sid: str) -> SmsOutcome | None:
+    """The outcome already recorded for this MessageSid, if any (Twilio retries)."""
+    row = session.scalars(select(InboundMessage).where(InboundMessage.provider_id == sid)).first()
+    if row is None:
+        return None
+    replies = tuple((row.raw or {}).get("replies", []))
+    return SmsOutcome(row.id, row.intent or "", row.action or "", replies, replayed=True)
+
+
+def handle_sms(
+    session: Session, now: datetime, sms: InboundSms, services: InboundServices
+) -> SmsOutcome:
+    """Record the message, act on it, and return the replies to put in the TwiML."""
+    if (done := replay(session, sms.sid)) is not None:
+        return done
+    inbound = InboundMessage(
+        channel="sms",
+        provider_id=sms.sid,
+        from_address=sms.from_,
+        to_address=sms.to,
+        body=sms.body,
+        received_at=now,
+        raw={"form": sms.form},
+    )
+    session.add(inbound)
+    session.flush()  # the unique MessageSid: a concurrent duplicate fails here
+
+    sender = _identify(session, sms.from_)
+    today = local_today(now, _zones(session, sender, sms.from_))
+    intent = parse_intent(
+        sms.body,
+        today=today,
+        opt_out_type=sms.opt_out_type,
+        max_days=services.settings.promise_max_days,
+    )
+    language = intent.language or (sender.debtor.language if sender.debtor else "en")
+    handler = _Handler(session, now, sms, services, sender, inbound, intent, language)
+    action, replies = handler.run()
+
+    inbound.debtor_id = sender.debtor.id if sender.debtor else None
+    inbound.account_id = sender.account.id if sender.account else None
+    inbound.intent = intent.kind.value
+    inbound.action = action
+    inbound.raw = {"form": sms.form, "replies": [r.text for r in replies]}
+    _log_replies(session, now, sms, sender, inbound, replies)
+    log.info("inbound sms %s from %s: %s -> %s", inbound.id, mask(sms.from_), intent.kind, action)
+    return SmsOutcome(inbound.id, intent.kind.value, action, tuple(r.text for r in replies))
+
+
+class _Handler:
+    """One inbound message's decision: each intent's method returns (action, replies)."""
+
+    def __init__(
+        self,
+        session: Session,
+        now: datetime,
+        sms: InboundSms,
+        services: InboundServices,
+        sender: _Sender,
+        inbound: InboundMessage,
+        intent: Intent,
+        language: str,
+    ) -> None:
+        self.session = session
+        self.now = now
+        self.sms = sms
+        self.settings = services.settings
+        self.renderer = services.replies
+        self.links = services.links
+        self.sender = sender
+        self.inbound = inbound
+        self.intent = intent
+        self.language = language
+
+    def reply(self, name: str, kind: str = REPLY_KIND, **values: Any) -> _Reply:
+        return _Reply(name, self.renderer.render(name, self.language, **values), kind)
+
+    def run(self) -> tuple[str, list[_Reply]]:
+        kind = self.intent.kind
+        if kind is IntentKind.OPT_OUT:
+            return self.opt_out()
+        if kind is IntentKind.OPT_IN:
+            return self.opt_in()
+        if kind is IntentKind.HELP:
+            if self._provider_answers(CARRIER_HELP):
+                return "help (answered by the provider)", []
+            return "sent help", [self.reply("help" if self.sender.known else "help_generic")]
+        if not self.sender.known:
+            self._to_inbox("unknown number")
+            name = "acknowledgement" if self.sender.shared else "unknown"
+            why = "number shared by several debtors" if self.sender.shared else "unknown number"
+            return f"to inbox ({why}); generic reply", [self.reply(name)]
+        if kind is IntentKind.DISPUTE:
+            return self.dispute()
+        if kind is IntentKind.PAY:
+            return self.pay()
+        if kind is IntentKind.PROMISE:
+            return self.promise()
+        if kind is IntentKind.CALLBACK:
+            return self.callback()
+        self._to_inbox("reply")
+        if self.settings.neutral_acknowledgement:
+            return "to inbox; acknowledged", [self.reply("acknowledgement")]
+        return "to inbox", []
+
+    # --- keywords ---------------------------------------------------------------------------
+
+    def _provider_answers(self, keywords: frozenset[str]) -> bool:
+        """Twilio answered this one itself: an Advanced Opt-Out keyword, or (on long codes)
+        an exact carrier keyword. Then a reply of ours would be the second one."""
+        if self.sms.opt_out_type:
+            return True
+        exact = self.sms.body.strip().strip(".!").casefold()
+        return self.settings.provider_handles_keywords and exact in keywords
+
+    def opt_out(self) -> tuple[str, list[_Reply]]:
+        reason = f"SMS reply ({self.intent.matched})"
+        changed = [
+            p
+            for p in self.sender.points
+            if actions.set_opt_out(self.session, self.now, ACTOR, p, opted_out=True, reason=reason)
+        ]
+        action = (
+            f"opted out {mask(self.sms.from_)} for {len(changed)} debtor(s)"
+            if changed
+            else "already opted out"
+        )
+        first_time = bool(changed) or (not self.sender.points and not self._opted_out_before())
+        if not first_time:
+            return action, []
+        if not self.settings.send_opt_out_confirmation:
+            return action + "; confirmation off", []
+        if self._provider_answers(CARRIER_STOP):
+            return action + "; the provider confirmed", []
+        return action + "; confirmed", [self.reply("opt_out", CONFIRMATION_KIND)]
+
+    def _opted_out_before(self) -> bool:
+        """An unknown number that already said stop (and not start since) gets no second
+        confirmation either."""
+        last = self.session.scalars(
+            select(InboundMessage.intent)
+            .where(
+                InboundMessage.from_address == self.sms.from_,
+                InboundMessage.intent.in_((IntentKind.OPT_OUT, IntentKind.OPT_IN)),
+                InboundMessage.id != self.inbound.id,
+            )
+            .order_by(InboundMessage.id.desc())
+            .limit(1)
+        ).first()
+        return last == IntentKind.OPT_OUT
+
+    def opt_in(self) -> tuple[str, list[_Reply]]:
+        changed = [
+            p
+            for p in self.sender.points
+            if actions.set_opt_out(
+                self.session, self.now, ACTOR, p, opted_out=False, reason="SMS reply (opt-in)"
+            )
+        ]
+        if not changed:
+            return "opt-in: nothing was opted out", []
+        action = f"opted {mask(self.sms.from_)} back in for {len(changed)} debtor(s)"
+        if self._provider_answers(CARRIER_START):
+            return action + "; the provider confirmed", []
+        return action, [self.reply("opt_in")]
+
+    # --- debtor requests --------------------------------------------------------------------
+
+    def dispute(self) -> tuple[str, list[_Reply]]:
+        debtor = self.sender.debtor
+        assert debtor is not None
+        accounts = self.sender.open_accounts
+        reason = f"SMS reply: {self.sms.body[:200]}"
+        if len(accounts) > 1:
+            reason += f" (all {len(accounts)} open accounts held)"
+        scopes: list[int | None] = [a.id for a in accounts] or [None]
+        for account_id in scopes:
+            actions.set_hold(
+                self.session,
+                self.now,
+                ACTOR,
+                debtor_id=debtor.id,
+                kind="dispute",
+                account_id=account_id,
+                reason=reason,
+            )
+        actions.create_task(
+            self.session,
+            self.now,
+            ACTOR,
+            kind="review",
+            summary="Dispute by SMS: send verification before collecting (F17)",
+            debtor_id=debtor.id,
+            account_id=accounts[0].id if len(accounts) == 1 else None,
+            inbound_id=self.inbound.id,
+        )
+        action = f"dispute hold on {len(accounts)} account(s)" if accounts else "dispute hold"
+        return action, [self.reply("dispute", accounts=max(len(accounts), 1))]
+
+    def pay(self) -> tuple[str, list[_Reply]]:
+        account = self.sender.account
+        if account is None:
+            self._to_inbox("pay link: several accounts")
+            return "to inbox (pay: which account?)", [self.reply("acknowledgement")]
+        url = self.links.pay(account.id)
+        action = f"sent pay link for account {mask(account.account_number)}"
+        return action, [
+            self.reply("pay", account=_view(account), pay_url=url, days=self.settings.pay_link_days)
+        ]
+
+    def promise(self) -> tuple[str, list[_Reply]]:
+        account = self.sender.account
+        intent = self.intent
+        if account is None or not intent.complete_promise:
+            why = "several accounts" if account is None else "amount or date unclear"
+            self._to_inbox(f"promise: {why}")
+            return f"to inbox (promise: {why}); asked for the format", [
+                self.reply("promise_format")
+            ]
+        assert intent.amount is not None and intent.due_on is not None
+        try:
+            promise = actions.record_promise(
+                self.session,
+                self.now,
+                ACTOR,
+                account=account,
+                amount=intent.amount,
+                due_on=intent.due_on,
+                followup=actions.FollowUp("sms", self.settings.promise_followup_template),
+                inbound_id=self.inbound.id,
+            )
+        except actions.ActionError as exc:
+            self._to_inbox(f"promise refused: {exc}")
+            return f"to inbox (promise refused: {exc})", [self.reply("promise_format")]
+        action = f"promise {promise.id}: {intent.amount} by {intent.due_on.isoformat()}"
+        return action, [
+            self.reply(
+                "promise",
+                account=_view(account),
+                amount=intent.amount,
+                due_text=date_text(intent.due_on, self.language),
+                pay_url=self.links.pay(account.id),
+            )
+        ]
+
+    def callback(self) -> tuple[str, list[_Reply]]:
+        debtor = self.sender.debtor
+        assert debtor is not None
+        task = actions.create_task(
+            self.session,
+            self.now,
+            ACTOR,
+            kind="callback",
+            summary=f"Call back {mask(self.sms.from_)}: {self.sms.body[:200]}",
+            debtor_id=debtor.id,
+            account_id=self.sender.account.id if self.sender.account else None,
+            inbound_id=self.inbound.id,
+        )
+        return f"callback task {task.id}", [self.reply("callback")]
+
+    def _to_inbox(self, why: str) -> None:
+        self.inbound.needs_agent = True
+        actions.create_task(
+            self.session,
+            self.now,
+            ACTOR,
+            kind="reply",
+            summary=f"SMS from {mask(self.sms.from_)} ({why}): {self.sms.body[:200]}",
+            debtor_id=self.sender.debtor.id if self.sender.debtor else None,
+            account_id=self.sender.account.id if self.sender.account else None,
+            inbound_id=self.inbound.id,
+        )
+
+
+def _view(account: Account) -> dict[str, str]:
+    """What a reply may say about an account: the creditor and the masked number."""
+    return {"creditor": account.creditor, "account_ref": mask(account.account_number)}
+
+
+def _identify(session: Session, phone: str) -> _Sender:
+    points = list(
+        session.scalars(
+            select(ContactPoint)
+            .where(ContactPoint.kind == "phone", ContactPoint.value == phone)
+            .order_by(ContactPoint.id)
+        )
+    )
+    debtor_ids = sorted({p.debtor_id for p in points})
+    last = _last_sms(session, phone, debtor_ids)
+    debtor_id = debtor_ids[0] if len(debtor_ids) == 1 else (last.debtor_id if last else None)
+    if debtor_id is None:
+        return _Sender(points, None, None, [], shared=len(debtor_ids) > 1)
+    debtor = session.get(Debtor, debtor_id)
+    open_accounts = list(
+        session.scalars(
+            select(Account)
+            .where(Account.debtor_id == debtor_id, Account.status == "open")
+            .order_by(Account.id)
+        )
+    )
+    by_id = {a.id: a for a in open_accounts}
+    account = (
+        by_id.get(last.account_id)
+        if last is not None and last.debtor_id == debtor_id and last.account_id in by_id
+        else (open_accounts[0] if len(open_accounts) == 1 else None)
+    )
+    return _Sender(points, debtor, account, open_accounts, shared=len(debtor_ids) > 1)
+
+
+def _last_sms(session: Session, phone: str, debtor_ids: Sequence[int]) -> Message | None:
+    """The latest SMS we sent to this number: the message a reply most likely answers."""
+    if not debtor_ids:
+        return None
+    return session.scalars(
+        select(Message)
+        .where(
+            Message.debtor_id.in_(debtor_ids),
+            Message.channel == "sms",
+            Message.to_address == phone,
+            Message.sent_at.is_not(None),
+            Message.kind.not_in((REPLY_KIND, CONFIRMATION_KIND)),
+        )
+        .order_by(Message.sent_at.desc(), Message.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _zones(session: Session, sender: _Sender, phone: str) -> tuple[str, ...]:
+    """Where the debtor is, for "Friday" and "tomorrow": the same evidence the contact
+    window uses (stated zone, address, this phone)."""
+    state = zip_code = None
+    if sender.debtor is not None:
+        address = session.scalars(
+            select(ContactPoint).where(
+                ContactPoint.debtor_id == sender.debtor.id, ContactPoint.kind == "address"
+            )
+        ).first()
+        if address is not None and address.address:
+            state, zip_code = address.address.get("state"), address.address.get("zip")
+    return candidate_zones(
+        DebtorSnapshot(
+            state=state,
+            zip=zip_code,
+            timezone=sender.debtor.stated_timezone if sender.debtor else None,
+            phones=(phone,),
+        )
+    )
+
+
+def _log_replies(
+    session: Session,
+    now: datetime,
+    sms: InboundSms,
+    sender: _Sender,
+    inbound: InboundMessage,
+    replies: Sequence[_Reply],
+) -> None:
+    """Each reply is an outbound message in the log, already sent (it went out as TwiML),
+    linked to the inbound one. A number shared by several debtors logs it on the first;
+    replies to unknown numbers have no debtor to log against: their text stays on the
+    inbound row (raw["replies"])."""
+    debtor_id = sender.debtor.id if sender.debtor else None
+    if debtor_id is None and sender.points:  # a shared number: log it once, on the first
+        debtor_id = sender.points[0].debtor_id
+    if debtor_id is None:
+        return
+    point = next((p for p in sender.points if p.debtor_id == debtor_id), None)
+    for r in replies:
+        message = Message(
+            debtor_id=debtor_id,
+            account_id=sender.account.id if sender.account else None,
+            campaign=None,
+            channel="sms",
+            kind=r.kind,
+            template=f"sms/replies/{r.name}",
+            contact_point_id=point.id if point else None,
+            to_address=sms.from_,
+            body=r.text,
+            state=MessageState.SENT,
+            due_at=now,
+            sent_at=now,
+            created_at=now,
+            updated_at=now,
+            attempts=1,
+            in_reply_to_id=inbound.id,
+        )
+        session.add(message)
+        session.flush()
+        outbox.record_events(
+            session,
+            [
+                Transition(
+                    message.id,
+                    None,
+                    MessageState.SENT,
+                    "inbound",
+                    {"reason": f"reply to inbound {inbound.id}", "via": "twiml"},
+                )
+            ],
+            now,
+        )
+
+
+__all__ = ["InboundServices", "InboundSms", "SmsOutcome", "handle_sms", "replay"]
