@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from outreach import outbox
@@ -88,14 +88,7 @@ def set_hold(
     """Place a hold (idempotent: an active hold of the same kind and scope is returned)."""
     if kind not in HOLD_KINDS:
         raise ActionError(f"hold kind must be one of {', '.join(HOLD_KINDS)}, not {kind!r}")
-    existing = session.scalars(
-        select(Hold).where(
-            Hold.debtor_id == debtor_id,
-            Hold.kind == kind,
-            Hold.account_id.is_(None) if account_id is None else Hold.account_id == account_id,
-            Hold.released_at.is_(None),
-        )
-    ).first()
+    existing = session.scalars(_active_holds(debtor_id, kind, account_id)).first()
     if existing is not None:
         return existing
     hold = Hold(
@@ -133,16 +126,7 @@ def release_holds(
 ) -> list[Hold]:
     """Lift the active holds of `kind` in that scope. For a dispute, `reason` should say
     which verification was sent (F17). Returns the holds lifted ([] if there were none)."""
-    holds = list(
-        session.scalars(
-            select(Hold).where(
-                Hold.debtor_id == debtor_id,
-                Hold.kind == kind,
-                Hold.account_id.is_(None) if account_id is None else Hold.account_id == account_id,
-                Hold.released_at.is_(None),
-            )
-        )
-    )
+    holds = list(session.scalars(_active_holds(debtor_id, kind, account_id)))
     for hold in holds:
         hold.released_at = now
         hold.release_reason = reason
@@ -157,6 +141,14 @@ def release_holds(
             detail={"kind": kind, "reason": reason},
         )
     return holds
+
+
+def _active_holds(debtor_id: int, kind: str, account_id: int | None) -> Select[Hold]:
+    """Unreleased holds of `kind` on the debtor (account_id None) or on one account."""
+    scope = Hold.account_id.is_(None) if account_id is None else Hold.account_id == account_id
+    return select(Hold).where(
+        Hold.debtor_id == debtor_id, Hold.kind == kind, scope, Hold.released_at.is_(None)
+    )
 
 
 # --- contact points -------------------------------------------------------------------------

@@ -250,7 +250,10 @@ def log(
         _print_inbound(runtime, f, as_json)
         return
     with runtime.factory() as session:
-        rows = list(iter_log(session, f))
+        try:
+            rows = list(iter_log(session, f))
+        except ValueError as exc:  # a rule filter that is not a rule id
+            raise BadInput(str(exc)) from exc
     if as_json:
         for row in rows:
             click.echo(json.dumps(row))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, Text, cast, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.masking import mask, mask_text
+from outreach.masking import mask, mask_addresses, mask_text
 from outreach.models import Account, Debtor, InboundMessage, Message
 
 
@@ -52,43 +52,26 @@ def log_query(f: LogFilter) -> Select[Message, str, str]:
         q = q.where(Message.due_at >= f.since)
     if f.until:
         q = q.where(Message.due_at < f.until)
-    return q.order_by(Message.updated_at.desc(), Message.id.desc())
+    return q.order_by(Message.id.desc())
 
 
 def iter_log(session: Session, f: LogFilter) -> Iterator[dict[str, Any]]:
-    """Rows as plain dicts, contact values masked; the rule filter applies to the decision."""
-    count = 0
-    for message, debtor_ext, account_ext in session.execute(log_query(f)):
-        decision = message.decision or {}
-        if f.rule and f.rule not in decision.get("rules", []):
-            continue
-        yield {
-            "id": message.id,
-            "debtor": debtor_ext,
-            "account": account_ext,
-            "campaign": message.campaign,
-            "step": message.step_id,
-            "channel": message.channel,
-            "template": message.template,
-            "to": mask(message.to_address),
-            "state": message.state,
-            "due_at": message.due_at.isoformat(),
-            "sent_at": message.sent_at.isoformat() if message.sent_at else None,
-            "provider_id": message.provider_id,
-            "verdict": decision.get("verdict"),
-            "rules": decision.get("rules", []),
-            "reasons": decision.get("reasons", []),
-            "error": message.error_message,
-        }
-        count += 1
-        if count >= f.limit:
+    """The CLI's rows: the newest `f.limit` of the filtered log, as the console pages it."""
+    before: int | None = None
+    left = f.limit
+    while left > 0:
+        page = log_page(session, f, before_id=before, size=min(left, 500))
+        yield from page.rows
+        left -= len(page.rows)
+        if page.next_before is None:
             return
+        before = page.next_before
 
 
 # --- keyset pages and exports (the console and the API) --------------------------------------
 # Newest first by id, the cursor being the last id shown: a page costs the same at any depth,
 # with the (filter column, id) indexes of Message. The LogFilter fields above are the filters;
-# `address` and `rule` below are applied in SQL here (iter_log keeps its own rule check).
+# `address` and `rule` below are applied in SQL here.
 
 RULE_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
@@ -102,7 +85,7 @@ class LogPage:
 def keyset_query(
     f: LogFilter, *, address: str | None = None, before_id: int | None = None
 ) -> Select[Message, str, str]:
-    q = log_query(f).order_by(None).order_by(Message.id.desc())
+    q = log_query(f)
     if address:
         q = q.where(Message.to_address == address)
     if f.rule:
@@ -133,17 +116,12 @@ def log_row(message: Message, debtor_ext: str, account_ext: str | None) -> dict[
         "template": message.template,
         "to": mask(message.to_address),
         "state": message.state,
+        "provider_id": message.provider_id,
         "verdict": decision.get("verdict"),
         "rules": list(decision.get("rules", [])),
-        "reasons": [_mask_address(r, message.to_address) for r in decision.get("reasons", [])],
+        "reasons": [mask_addresses(r) for r in decision.get("reasons", [])],
         "error": mask_text(message.error_message) if message.error_message else None,
     }
-
-
-def _mask_address(reason: str, address: str | None) -> str:
-    """Reasons name the address they are about (an opt-out, say), and dates and times that
-    must stay readable: mask that address only, not every run of digits."""
-    return reason.replace(address, mask(address)) if address else reason
 
 
 def log_page(

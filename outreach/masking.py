@@ -12,6 +12,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # E.164 or loosely formatted phone numbers, and long digit runs (account numbers).
 _PHONE = re.compile(r"\+?\d[\d\s().-]{8,}\d")
 _LONG_DIGITS = re.compile(r"\b[A-Z0-9-]*\d{6,}[A-Z0-9-]*\b")
+_E164 = re.compile(r"\+\d{8,15}\b")
 
 
 def mask(value: str | None, keep: int = 4) -> str:
@@ -28,6 +29,13 @@ def mask_text(text: str) -> str:
     text = _EMAIL.sub(lambda m: mask(m.group(0)), text)
     text = _PHONE.sub(lambda m: mask(m.group(0)), text)
     return _LONG_DIGITS.sub(lambda m: mask(m.group(0)), text)
+
+
+def mask_addresses(text: str) -> str:
+    """Mask emails and E.164 numbers only: for text outreach wrote itself (decision reasons),
+    where dates and times must stay readable and addresses are always normalized."""
+    text = _EMAIL.sub(lambda m: mask(m.group(0)), text)
+    return _E164.sub(lambda m: mask(m.group(0)), text)
 
 
 class MaskingFilter(logging.Filter):

@@ -1,11 +1,8 @@
 """When may we next contact a debtor, per channel, and which rule says so: the compliance
 engine's own answer, for the debtor page.
 
-The snapshot loader (`snapshot.load_batch`) is keyed by message ids: the dispatcher's unit of
-work. Rather than copy its queries for one debtor (and drift from them as the rules learn
-about calls, promises and consent), we flush one probe message per account in a savepoint
-that is always rolled back, and let `load_batch` build exactly the snapshots the dispatcher
-would. The probe is never committed, so no other session ever sees it.
+`snapshot.load_debtor` builds exactly the snapshots the dispatcher builds (calls, promises,
+consent and all), so the answer here can never drift from what a send would meet.
 """
 
 from __future__ import annotations
@@ -14,12 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.compliance import Attempt, Policy, Verdict, candidate_zones, evaluate
-from outreach.models import Account, ContactPoint, Message, MessageState
-from outreach.snapshot import load_batch
+from outreach.models import Account, ContactPoint
+from outreach.snapshot import load_debtor
 
 CHANNELS = ("sms", "email", "letter", "call")
 CONTACT_KIND = {"sms": "phone", "call": "phone", "email": "email", "letter": "address"}
@@ -52,48 +48,14 @@ def next_contacts(
     session: Session, debtor_id: int, policy: Policy, now: datetime
 ) -> list[NextContact]:
     """Per open account (or for the debtor alone if none) and channel, the engine's answer
-    for a collection message now; for each channel the best of the debtor's addresses.
-    Runs in a savepoint of `session` that is rolled back: the probes never persist."""
-    savepoint = session.begin_nested()
-    try:
-        return _evaluate_all(session, debtor_id, policy, now)
-    finally:
-        savepoint.rollback()
-
-
-def _evaluate_all(
-    session: Session, debtor_id: int, policy: Policy, now: datetime
-) -> list[NextContact]:
-    accounts = list(
-        session.scalars(
-            select(Account)
-            .where(Account.debtor_id == debtor_id, Account.status == "open")
-            .order_by(Account.id)
-        )
+    for a collection message now; for each channel the best of the debtor's addresses."""
+    batch = load_debtor(
+        session, debtor_id, now, policy.longest_cap_days, exclude_kinds=policy.responses
+    )
+    accounts = sorted(
+        (a for a in batch.accounts.values() if a.status == "open"), key=lambda a: a.id
     )
     targets: list[Account | None] = list(accounts) or [None]
-    probes = [
-        Message(
-            debtor_id=debtor_id,
-            account_id=account.id if account else None,
-            channel="sms",
-            template="next-contact-probe",
-            state=MessageState.PLANNED,
-            due_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        for account in targets
-    ]
-    session.add_all(probes)
-    session.flush()
-    batch = load_batch(
-        session,
-        [p.id for p in probes],
-        now,
-        policy.longest_cap_days,
-        exclude_kinds=policy.responses,
-    )
     debtor = batch.debtor_snapshot(debtor_id)
     zones = candidate_zones(debtor)
     history = batch.history.get(debtor_id, [])

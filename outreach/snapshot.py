@@ -136,8 +136,40 @@ def load_batch(
     messages = list(
         session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id))
     )
-    debtor_ids = sorted({m.debtor_id for m in messages})
-    account_ids = sorted({m.account_id for m in messages if m.account_id is not None})
+    return _load(
+        session,
+        messages,
+        sorted({m.debtor_id for m in messages}),
+        sorted({m.account_id for m in messages if m.account_id is not None}),
+        now,
+        history_days,
+        exclude_kinds,
+    )
+
+
+def load_debtor(
+    session: Session,
+    debtor_id: int,
+    now: datetime,
+    history_days: int,
+    *,
+    exclude_kinds: Sequence[str] = RESPONSE_KINDS,
+) -> BatchContext:
+    """One debtor and all their accounts, as the dispatcher would see them (no messages):
+    for questions like "when may we next contact them?"."""
+    account_ids = sorted(session.scalars(select(Account.id).where(Account.debtor_id == debtor_id)))
+    return _load(session, [], [debtor_id], account_ids, now, history_days, exclude_kinds)
+
+
+def _load(
+    session: Session,
+    messages: list[Message],
+    debtor_ids: list[int],
+    account_ids: list[int],
+    now: datetime,
+    history_days: int,
+    exclude_kinds: Sequence[str],
+) -> BatchContext:
     enrollment_ids = sorted({m.enrollment_id for m in messages if m.enrollment_id is not None})
 
     debtors = {d.id: d for d in session.scalars(select(Debtor).where(Debtor.id.in_(debtor_ids)))}

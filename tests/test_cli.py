@@ -99,3 +99,56 @@ def test_demo_then_log_as_json_lines(config_dir: Path, tmp_path: Path) -> None:
     assert rows and {r["channel"] for r in rows} == {"sms"}
     for row in rows:  # contact values are masked to their last 4 characters
         assert row["to"].startswith("*") and len(row["to"].lstrip("*")) == 4
+
+
+def test_log_with_a_rule_that_is_not_a_rule_id_exits_2(config_dir: Path) -> None:
+    assert invoke(config_dir, "init")[0] == 0
+    code, _, err = invoke(config_dir, "log", "--rule", "F1' OR 1=1")
+    assert code == 2 and "rule: not a rule id" in err
+
+
+def test_log_filters_by_rule_and_masks_addresses_inside_reasons(config_dir: Path) -> None:
+    """An opt-out reason names the address; the log shows only its last 4 characters."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from outreach import actions
+    from outreach.clock import SimulatedClock
+    from outreach.config import Config
+    from outreach.models import ContactPoint
+    from outreach.runtime import Runtime
+
+    from .factories import add_debtor
+
+    assert invoke(config_dir, "init")[0] == 0
+    clock = SimulatedClock(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    runtime = Runtime(Config(config_dir), clock)
+    debtor_id, account_id = add_debtor(runtime.factory, clock.now())
+    with runtime.factory.begin() as session:
+        phone = session.scalars(
+            select(ContactPoint).where(
+                ContactPoint.debtor_id == debtor_id, ContactPoint.kind == "phone"
+            )
+        ).one()
+        actions.set_opt_out(session, clock.now(), "debtor:sms", phone, opted_out=True)
+        actions.plan_message(
+            session,
+            clock.now(),
+            debtor_id=debtor_id,
+            account_id=account_id,
+            channel="sms",
+            template="sms/reminder",
+            kind="collection",
+            step_id="manual",
+            due_at=clock.now(),
+            cause="test",
+        )
+    import asyncio
+
+    asyncio.run(runtime.dispatcher({}).run_until_idle())
+    code, out, err = invoke(config_dir, "log", "--json", "--rule", "F7")
+    assert code == 0, err
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert row["state"] == "blocked" and "F7" in row["rules"]
+    assert "+12125550143" not in out and "0143" in " ".join(row["reasons"])

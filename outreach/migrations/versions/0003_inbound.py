@@ -1,7 +1,7 @@
-"""schema changes for issue 4 (inbound replies, status callbacks, unsubscribe, bounces)
+"""issue 4: look up contact points by address (inbound replies, unsubscribes, bounces)
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-22
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
-"""indexes for the agent console: keyset pages of the message log, the campaign dashboard
+"""issue 5: indexes for the message log's keyset pages and the campaign dashboard
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-22
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
