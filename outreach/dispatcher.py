@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach import outbox
@@ -158,6 +158,7 @@ class Dispatcher:
         self, ids: list[int], now: datetime
     ) -> tuple[list[_Prepared], list[Transition]]:
         with self.factory.begin() as session:
+            _lock_debtors(session, ids)
             batch = load_batch(
                 session,
                 ids,
@@ -534,6 +535,27 @@ class Dispatcher:
         """Exponential backoff with full jitter, between retry_base and retry_max."""
         ceiling = min(self.settings.retry_max, self.settings.retry_base * 2 ** (attempts - 1))
         return self.settings.retry_base + (ceiling - self.settings.retry_base) * random.random()
+
+
+# pg_advisory_xact_lock keys: this base plus the debtor id (the planner's key is far below).
+DEBTOR_LOCK_BASE = 0x6F75_0000_0000_0000
+
+
+def _lock_debtors(session: Session, message_ids: list[int]) -> None:
+    """Caps are counted from the log, so two workers checking messages of one debtor at the
+    same instant could both see room under a cap. On PostgreSQL each worker holds a lock per
+    debtor (taken in id order: no deadlocks) from loading the history until its `sending`
+    rows are committed; the second worker then sees the first one's sends. SQLite needs
+    nothing: BEGIN IMMEDIATE already makes these transactions one at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    debtor_ids = sorted(
+        set(session.scalars(select(Message.debtor_id).where(Message.id.in_(message_ids))))
+    )
+    for debtor_id in debtor_ids:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEBTOR_LOCK_BASE + debtor_id}
+        )
 
 
 def _adhoc_step(message: Message) -> Step:

@@ -103,3 +103,42 @@ async def test_planners_on_separate_connections_plan_each_step_once(
         )
         letters = [m for m in p.messages() if m.step_id == "validation-notice"]
         assert len(letters) == 10
+
+
+async def test_workers_checking_one_debtor_at_once_never_both_pass_a_cap(
+    pg_config: Config, clock: SimulatedClock
+) -> None:
+    """Six SMS for one debtor fall due together and four workers take one each: the policy's
+    one-electronic-message-a-day cap lets exactly one out; the others are deferred."""
+    from outreach import actions
+    from outreach.models import MessageState
+
+    engine = make_engine(pg_config.database_url)
+    async with running_pipeline(pg_config, engine, clock) as p:
+        debtor_id, account_id = add_debtor(p.runtime.factory, clock.now(), emails=[])
+        with p.runtime.factory.begin() as session:
+            for n in range(6):
+                actions.plan_message(
+                    session,
+                    clock.now(),
+                    debtor_id=debtor_id,
+                    account_id=account_id,
+                    channel="sms",
+                    template="sms/reminder",
+                    kind="collection",
+                    step_id=f"race-{n}",
+                    due_at=clock.now(),
+                    cause="test",
+                )
+        workers = []
+        for i in range(4):
+            runtime = Runtime(pg_config, clock, engine=make_engine(pg_config.database_url))
+            dispatcher = runtime.dispatcher(p.channels, worker_id=f"cap{i}")
+            dispatcher.settings = type(dispatcher.settings)(batch_size=1)
+            workers.append(dispatcher)
+        reports = await asyncio.gather(*(w.run_until_idle() for w in workers))
+
+        assert sum(r.claimed for r in reports) == 6
+        states = Counter(m.state for m in p.messages())
+        assert states == {MessageState.SENT: 1, MessageState.DEFERRED: 5}
+        assert len(p.sandbox.twilio.requests) == 1
