@@ -59,6 +59,8 @@ def check_content(
     if channel == "sms":
         if rules_.normalize_sms_punctuation:
             text = sms.normalize(text)
+        if rules_.fold_sms_accents:
+            text = sms.fold_accents(text)
         encoding, segments = sms.encoding(text), sms.sms_segments(text)
     visible = f"{text}\n{Markup(html).striptags()}" if html else text
     findings: list[tuple[str, str]] = []

@@ -109,6 +109,9 @@ class ContentRules(_Strict):
     # Replace typographic quotes, dashes and ellipses by GSM-7 ones when they are the only
     # characters that would turn the SMS into UCS-2.
     normalize_sms_punctuation: bool = True
+    # Then spell accented letters outside GSM-7 without the accent (María -> Maria) when that
+    # makes the SMS GSM-7, instead of sending (or blocking) a UCS-2 message 2-3 times longer.
+    fold_sms_accents: bool = True
     suit_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_SUIT_PATTERNS))
 
     @field_validator("suit_patterns")

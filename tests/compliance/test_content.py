@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from outreach.compliance.content import check_content, is_first_communication
-from outreach.compliance.sms import encoding, normalize, sms_segments
+from outreach.compliance.sms import encoding, fold_accents, normalize, sms_segments
 from outreach.compliance.types import Contact
 from outreach.render import Renderer
 from outreach.render_context import sample_context
@@ -106,9 +106,27 @@ def test_punctuation_kept_when_other_characters_need_ucs2_anyway() -> None:
     assert encoding(text) == "UCS-2"
 
 
+def test_accents_outside_gsm7_are_folded_so_a_spanish_name_stays_one_segment() -> None:
+    text = f"Hola Mar\u00eda y Sof\u00eda, se\u00f1or P\u00e9rez. {LATER} Reply STOP to opt out."
+    result = check_content("sms", text, policy=SHIPPED)
+    assert result.ok
+    # i-acute is not GSM-7 and loses its accent; n-tilde and e-acute are GSM-7 and stay.
+    assert result.text.startswith("Hola Maria y Sofia, se\u00f1or P\u00e9rez.")
+    assert (result.encoding, result.segments) == ("GSM-7", 1)
+
+
+def test_accents_are_kept_when_the_sms_is_ucs2_anyway() -> None:
+    text = "Mar\u00eda \U0001f600"
+    assert fold_accents(text) == text
+
+
 def test_normalization_can_be_switched_off() -> None:
     policy = SHIPPED.model_copy(
-        update={"content": SHIPPED.content.model_copy(update={"normalize_sms_punctuation": False})}
+        update={
+            "content": SHIPPED.content.model_copy(
+                update={"normalize_sms_punctuation": False, "fold_sms_accents": False}
+            )
+        }
     )
     result = check_content("sms", f"we\u2019re. {LATER} Reply STOP", policy=policy)
     assert result.encoding == "UCS-2" and "\u2019" in result.text
