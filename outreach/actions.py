@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -72,6 +72,45 @@ def audit(
     return event
 
 
+class _Owned(Protocol):
+    """A row that belongs to a debtor (and maybe an account): what an audit event names."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def debtor_id(self) -> int | None: ...
+    @property
+    def account_id(self) -> int | None: ...
+
+
+R = TypeVar("R", bound=_Owned)
+
+
+def _add_audited(
+    session: Session,
+    now: datetime,
+    actor: str,
+    action: str,
+    row: R,
+    subject: str,
+    detail: dict[str, Any] | None = None,
+) -> R:
+    """Insert `row` and its audit event ("SUBJECT:ID"), naming the row's debtor and account."""
+    session.add(row)
+    session.flush()
+    audit(
+        session,
+        now,
+        actor,
+        action,
+        debtor_id=row.debtor_id,
+        account_id=row.account_id,
+        subject=f"{subject}:{row.id}",
+        detail=detail,
+    )
+    return row
+
+
 # --- holds ----------------------------------------------------------------------------------
 
 
@@ -99,19 +138,9 @@ def set_hold(
         source=actor,
         created_at=now,
     )
-    session.add(hold)
-    session.flush()
-    audit(
-        session,
-        now,
-        actor,
-        "hold.set",
-        debtor_id=debtor_id,
-        account_id=account_id,
-        subject=f"hold:{hold.id}",
-        detail={"kind": kind, "reason": reason},
+    return _add_audited(
+        session, now, actor, "hold.set", hold, "hold", {"kind": kind, "reason": reason}
     )
-    return hold
 
 
 def release_holds(
@@ -235,19 +264,8 @@ def record_call(
         actor=actor,
         created_at=now,
     )
-    session.add(call)
-    session.flush()
-    audit(
-        session,
-        now,
-        actor,
-        f"call.{outcome}",
-        debtor_id=debtor_id,
-        account_id=account_id,
-        subject=f"call:{call.id}",
-        detail={"at": at.isoformat(), "phone": phone, "note": note},
-    )
-    return call
+    detail = {"at": at.isoformat(), "phone": phone, "note": note}
+    return _add_audited(session, now, actor, f"call.{outcome}", call, "call", detail)
 
 
 def add_note(
@@ -263,18 +281,7 @@ def add_note(
     if not body:
         raise ActionError("a note needs some text")
     note = Note(debtor_id=debtor_id, account_id=account_id, author=actor, body=body, created_at=now)
-    session.add(note)
-    session.flush()
-    audit(
-        session,
-        now,
-        actor,
-        "note.added",
-        debtor_id=debtor_id,
-        account_id=account_id,
-        subject=f"note:{note.id}",
-    )
-    return note
+    return _add_audited(session, now, actor, "note.added", note, "note")
 
 
 def create_task(
@@ -296,19 +303,8 @@ def create_task(
         summary=summary,
         created_at=now,
     )
-    session.add(task)
-    session.flush()
-    audit(
-        session,
-        now,
-        actor,
-        "task.created",
-        debtor_id=debtor_id,
-        account_id=account_id,
-        subject=f"task:{task.id}",
-        detail={"kind": kind, "summary": summary},
-    )
-    return task
+    detail = {"kind": kind, "summary": summary}
+    return _add_audited(session, now, actor, "task.created", task, "task", detail)
 
 
 def close_task(session: Session, now: datetime, actor: str, task: Task) -> bool:
@@ -369,8 +365,8 @@ def record_promise(
         inbound_id=inbound_id,
         created_at=now,
     )
-    session.add(promise)
-    session.flush()
+    detail = {"amount": str(amount), "due_on": due_on.isoformat()}
+    _add_audited(session, now, actor, "promise.recorded", promise, "promise", detail)
     if followup is not None:
         promise.followup_message_id = plan_message(
             session,
@@ -386,16 +382,6 @@ def record_promise(
             ),
             cause=actor,
         )
-    audit(
-        session,
-        now,
-        actor,
-        "promise.recorded",
-        debtor_id=account.debtor_id,
-        account_id=account.id,
-        subject=f"promise:{promise.id}",
-        detail={"amount": str(amount), "due_on": due_on.isoformat()},
-    )
     return promise
 
 
@@ -425,21 +411,11 @@ def record_payment(
         actor=actor,
         created_at=now,
     )
-    session.add(payment)
     account.balance = max(Decimal("0.00"), account.balance - amount)
     if account.balance == 0:
         account.status = "paid"
-    session.flush()
-    audit(
-        session,
-        now,
-        actor,
-        "payment.recorded",
-        debtor_id=account.debtor_id,
-        account_id=account.id,
-        subject=f"payment:{payment.id}",
-        detail={"amount": str(amount), "method": method, "balance": str(account.balance)},
-    )
+    detail = {"amount": str(amount), "method": method, "balance": str(account.balance)}
+    _add_audited(session, now, actor, "payment.recorded", payment, "payment", detail)
     for promise in session.scalars(
         select(Promise).where(Promise.account_id == account.id, Promise.status == "open")
     ):
@@ -665,16 +641,5 @@ def enroll_account(
         next_step=0,
         next_due_at=now + timedelta(days=first_step_day),
     )
-    session.add(enrollment)
-    session.flush()
-    audit(
-        session,
-        now,
-        actor,
-        "campaign.enrolled",
-        debtor_id=account.debtor_id,
-        account_id=account.id,
-        subject=f"enrollment:{enrollment.id}",
-        detail={"campaign": campaign.name},
-    )
-    return enrollment
+    detail = {"campaign": campaign.name}
+    return _add_audited(session, now, actor, "campaign.enrolled", enrollment, "enrollment", detail)

@@ -221,16 +221,24 @@ class Dispatcher:
             values.setdefault("lease_expires_at", None)
             return Transition(message.id, MessageState.CLAIMED, state, self.cause, detail, values)
 
+        def template_failed(exc: TemplateError, **values: Any) -> Transition:
+            return finish(
+                MessageState.FAILED,
+                f"template error: {exc}",
+                error_code="template",
+                error_message=str(exc),
+                **values,
+            )
+
         campaign = self.campaigns.get(message.campaign or "")
         if message.campaign is None:
-            step: Step | None = _adhoc_step(message)
+            step = _adhoc_step(message)
             stop_when: frozenset[str] = frozenset()
         else:
-            step = _find_step(campaign, message.step_id)
-            if campaign is None or step is None:
+            found = _find_step(campaign, message.step_id)
+            if campaign is None or found is None:
                 return finish(MessageState.CANCELLED, "the step is no longer in the campaign file")
-            stop_when = frozenset(campaign.stop_when)
-        assert step is not None
+            step, stop_when = found, frozenset(campaign.stop_when)
         account = batch.accounts.get(message.account_id) if message.account_id else None
         enrollment = batch.enrollments.get(message.enrollment_id or 0)
         if enrollment is not None and enrollment.status == "stopped":
@@ -259,12 +267,7 @@ class Dispatcher:
         try:
             threatens_suit = self.renderer.meta(step.template).threatens_suit
         except TemplateError as exc:
-            return finish(
-                MessageState.FAILED,
-                f"template error: {exc}",
-                error_code="template",
-                error_message=str(exc),
-            )
+            return template_failed(exc)
         decision = evaluate(
             Attempt(channel=step.channel, to=to, kind=step.kind, threatens_suit=threatens_suit),
             debtor_snap,
@@ -298,13 +301,7 @@ class Dispatcher:
                 batch, message, step, point, now, zones, message.campaign or "", first_contact
             )
         except TemplateError as exc:
-            return finish(
-                MessageState.FAILED,
-                f"template error: {exc}",
-                error_code="template",
-                error_message=str(exc),
-                decision=stored,
-            )
+            return template_failed(exc, decision=stored)
         # The rendered message itself: disclosures, suit wording, SMS size. A finding blocks;
         # for SMS the checked text (typographic punctuation normalized) is what gets sent.
         content = check_content(
