@@ -41,7 +41,7 @@ from outreach.compliance import (  # noqa: E402
 )
 from outreach.compliance.timezones import preload  # noqa: E402
 from outreach.compliance.window import zone_info  # noqa: E402
-from outreach.config import load_yaml_model  # noqa: E402
+from outreach.config.files import load_yaml_model  # noqa: E402
 
 T = TypeVar("T")
 START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # a Monday

@@ -29,9 +29,9 @@ from sqlalchemy import Engine, insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from outreach.db import make_engine, session_factory, upgrade  # noqa: E402
-from outreach.log_query import LogFilter, log_page  # noqa: E402
-from outreach.models import Account, Debtor, Message  # noqa: E402
+from outreach.db.engine import make_engine, session_factory, upgrade  # noqa: E402
+from outreach.db.models import Account, Debtor, Message  # noqa: E402
+from outreach.queries.log import LogFilter, log_page  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 PER_DEBTOR = 10

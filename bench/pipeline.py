@@ -25,17 +25,12 @@ from sqlalchemy import delete, func, insert, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from outreach import planner  # noqa: E402
 from outreach.channels.null import NullChannel  # noqa: E402
 from outreach.clock import SimulatedClock  # noqa: E402
-from outreach.config import Campaign, Config  # noqa: E402
-from outreach.models import (  # noqa: E402
-    Account,
-    ContactPoint,
-    Debtor,
-    Message,
-    MessageEvent,
-)
+from outreach.config.campaigns import Campaign  # noqa: E402
+from outreach.config.loader import Config  # noqa: E402
+from outreach.db.models import Account, ContactPoint, Debtor, Message, MessageEvent  # noqa: E402
+from outreach.pipeline import planner  # noqa: E402
 from outreach.runtime import Runtime  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles, 08:00 in Honolulu

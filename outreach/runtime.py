@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.channels.base import Channel
 from outreach.clock import Clock
-from outreach.config import Config
-from outreach.db import make_engine, session_factory, upgrade
-from outreach.dispatcher import Dispatcher, DispatcherSettings
+from outreach.config.loader import Config
+from outreach.db.engine import make_engine, session_factory, upgrade
 from outreach.links import LinkBuilder
-from outreach.render import Renderer
+from outreach.pipeline.dispatcher import Dispatcher, DispatcherSettings
+from outreach.render.environment import Renderer
 from outreach.sandbox.server import running_server
 from outreach.sandbox.smtp_catcher import SmtpCatcher
 from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from outreach.clock import SimulatedClock
-from outreach.config import Config
-from outreach.db import make_engine, upgrade
+from outreach.config.loader import Config
+from outreach.db.engine import make_engine, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"

@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert
 
-from outreach.auth import create_user, mint_api_token
+from outreach.auth.users import create_user, mint_api_token
 from outreach.clock import SimulatedClock
-from outreach.config import Config
-from outreach.models import Message, MessageEvent, User
+from outreach.config.loader import Config
+from outreach.db.models import Message, MessageEvent
+from outreach.db.users import User
 from outreach.runtime import Runtime
 from outreach.web.app import create_app
 

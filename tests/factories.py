@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.models import Account, ContactPoint, Debtor, Hold
+from outreach.db.models import Account, ContactPoint, Debtor, Hold
 
 _ids = count(1)
 

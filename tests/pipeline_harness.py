@@ -10,13 +10,13 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, select
 
-from outreach import planner
 from outreach.channels.base import Channel
 from outreach.channels.factory import build_channels
 from outreach.clock import SimulatedClock
-from outreach.config import Config
-from outreach.dispatcher import Dispatcher
-from outreach.models import Message, MessageEvent
+from outreach.config.loader import Config
+from outreach.db.models import Message, MessageEvent
+from outreach.pipeline import planner
+from outreach.pipeline.dispatcher import Dispatcher
 from outreach.runtime import Runtime, Sandbox, standalone_sandbox
 
 

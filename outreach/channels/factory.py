@@ -9,7 +9,7 @@ from outreach.channels.email import SmtpEmailChannel
 from outreach.channels.letter import LetterChannel
 from outreach.channels.sms import TwilioSmsChannel
 from outreach.clock import Clock
-from outreach.config import Config
+from outreach.config.loader import Config
 
 
 def build_channels(

@@ -17,17 +17,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach import actions, outbox
+from outreach.actions.audit import ActionError
+from outreach.actions.casework import create_task
+from outreach.actions.contacts import set_opt_out
+from outreach.actions.holds import set_hold
+from outreach.actions.money import FollowUp, record_promise
 from outreach.compliance import DebtorSnapshot, candidate_zones
-from outreach.config import InboundSettings
+from outreach.config.settings import InboundSettings
+from outreach.db.models import Account, ContactPoint, Debtor, InboundMessage, Message, MessageState
 from outreach.inbound.intents import CARRIER_HELP, CARRIER_START, CARRIER_STOP, Intent, IntentKind
 from outreach.inbound.intents import parse as parse_intent
 from outreach.inbound.replies import ReplyRenderer, date_text
 from outreach.links import LinkBuilder
 from outreach.masking import mask
-from outreach.message_context import local_today
-from outreach.models import Account, ContactPoint, Debtor, InboundMessage, Message, MessageState
-from outreach.outbox import Transition
+from outreach.pipeline import outbox
+from outreach.pipeline.outbox import Transition
+from outreach.render.message_context import local_today
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +211,7 @@ class _Handler:
         changed = [
             p
             for p in self.sender.points
-            if actions.set_opt_out(self.session, self.now, ACTOR, p, opted_out=True, reason=reason)
+            if set_opt_out(self.session, self.now, ACTOR, p, opted_out=True, reason=reason)
         ]
         action = (
             f"opted out {mask(self.sms.from_)} for {len(changed)} debtor(s)"
@@ -241,7 +246,7 @@ class _Handler:
         changed = [
             p
             for p in self.sender.points
-            if actions.set_opt_out(
+            if set_opt_out(
                 self.session, self.now, ACTOR, p, opted_out=False, reason="SMS reply (opt-in)"
             )
         ]
@@ -263,7 +268,7 @@ class _Handler:
             reason += f" (all {len(accounts)} open accounts held)"
         scopes: list[int | None] = [a.id for a in accounts] or [None]
         for account_id in scopes:
-            actions.set_hold(
+            set_hold(
                 self.session,
                 self.now,
                 ACTOR,
@@ -272,7 +277,7 @@ class _Handler:
                 account_id=account_id,
                 reason=reason,
             )
-        actions.create_task(
+        create_task(
             self.session,
             self.now,
             ACTOR,
@@ -307,17 +312,17 @@ class _Handler:
             ]
         assert intent.amount is not None and intent.due_on is not None
         try:
-            promise = actions.record_promise(
+            promise = record_promise(
                 self.session,
                 self.now,
                 ACTOR,
                 account=account,
                 amount=intent.amount,
                 due_on=intent.due_on,
-                followup=actions.FollowUp("sms", self.settings.promise_followup_template),
+                followup=FollowUp("sms", self.settings.promise_followup_template),
                 inbound_id=self.inbound.id,
             )
-        except actions.ActionError as exc:
+        except ActionError as exc:
             self._to_inbox(f"promise refused: {exc}")
             return f"to inbox (promise refused: {exc})", [self.reply("promise_format")]
         action = f"promise {promise.id}: {intent.amount} by {intent.due_on.isoformat()}"
@@ -334,7 +339,7 @@ class _Handler:
     def callback(self) -> tuple[str, list[_Reply]]:
         debtor = self.sender.debtor
         assert debtor is not None
-        task = actions.create_task(
+        task = create_task(
             self.session,
             self.now,
             ACTOR,
@@ -348,7 +353,7 @@ class _Handler:
 
     def _to_inbox(self, why: str) -> None:
         self.inbound.needs_agent = True
-        actions.create_task(
+        create_task(
             self.session,
             self.now,
             ACTOR,

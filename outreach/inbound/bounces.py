@@ -30,11 +30,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach import actions, outbox
-from outreach.config import Config
+from outreach.actions.contacts import mark_undeliverable
+from outreach.config.loader import Config
+from outreach.db.models import ContactPoint, InboundMessage, Message, MessageState
 from outreach.masking import mask
-from outreach.models import ContactPoint, InboundMessage, Message, MessageState
-from outreach.outbox import Transition
+from outreach.pipeline import outbox
+from outreach.pipeline.outbox import Transition
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ def apply_dsn(session: Session, now: datetime, dsn: Dsn, sender: str) -> BounceR
                 ContactPoint.kind == "email", ContactPoint.value == failure.recipient
             )
         ):
-            actions.mark_undeliverable(session, now, ACTOR, point, reason=reason)
+            mark_undeliverable(session, now, ACTOR, point, reason=reason)
         done.append(f"{mask(failure.recipient)} undeliverable ({failure.status})")
     if message is not None:
         first = (hard or soft or list(dsn.failures))[:1]

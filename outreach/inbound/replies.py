@@ -11,8 +11,8 @@ import re
 from datetime import date
 from typing import Any
 
-from outreach.render import Renderer
-from outreach.render_context import Agency
+from outreach.render.context import Agency
+from outreach.render.environment import Renderer
 
 REPLIES = (
     "opt_out",

@@ -21,10 +21,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach import actions, outbox
+from outreach.actions.contacts import mark_undeliverable, set_opt_out
+from outreach.db.models import ContactPoint, Message, MessageState
 from outreach.masking import mask
-from outreach.models import ContactPoint, Message, MessageState
-from outreach.outbox import Transition
+from outreach.pipeline import outbox
+from outreach.pipeline.outbox import Transition
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def _refused_number(session: Session, now: datetime, phone: str, code: str | Non
     reason = f"Twilio error {code}: {ERROR_TEXT.get(code or '', '')}"
     for point in points:
         if code in OPT_OUT_CODES:
-            actions.set_opt_out(session, now, ACTOR, point, opted_out=True, reason=reason)
+            set_opt_out(session, now, ACTOR, point, opted_out=True, reason=reason)
         else:
-            actions.mark_undeliverable(session, now, ACTOR, point, reason=reason)
+            mark_undeliverable(session, now, ACTOR, point, reason=reason)
     log.info("number %s refused by the carrier (%s)", mask(phone), code)

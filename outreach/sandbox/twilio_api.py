@@ -23,7 +23,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from outreach.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+from outreach.config.settings import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
 
 API_VERSION = "2010-04-01"
 REQUESTS_FILE = "twilio_requests.jsonl"

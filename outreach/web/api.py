@@ -17,27 +17,24 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach import actions
-from outreach.actions import ActionError
-from outreach.auth import (
-    ApiAdmin,
-    ApiAgent,
-    ApiOps,
-    DbSession,
-    Principal,
-    RuntimeDep,
-    disable_user,
-    mint_api_token,
-)
-from outreach.log_query import log_page
+from outreach.actions.audit import ActionError
+from outreach.actions.campaigns import set_campaign_status
+from outreach.actions.casework import close_task, mark_inbound_handled
+from outreach.auth.users import disable_user, mint_api_token
+from outreach.db.casework import Task
+from outreach.db.models import InboundMessage, Message, MessageEvent
+from outreach.db.users import User
 from outreach.masking import mask, mask_text
-from outreach.models import InboundMessage, Message, MessageEvent, Task, User
-from outreach.next_contact import next_contacts
+from outreach.queries.dashboard import dashboard
+from outreach.queries.debtor import debtor_view
+from outreach.queries.inbox import inbox
+from outreach.queries.log import log_page
+from outreach.queries.next_contact import next_contacts
+from outreach.queries.timeline import debtor_timeline
 from outreach.runtime import Runtime
-from outreach.timeline import debtor_timeline
-from outreach.web.console import commands
-from outreach.web.console.logparams import LogParams
-from outreach.web.console.views import dashboard, debtor_view, inbox
+from outreach.services import commands
+from outreach.web.deps import ApiAdmin, ApiAgent, ApiOps, DbSession, Principal, RuntimeDep
+from outreach.web.logparams import LogParams
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -434,9 +431,7 @@ def reply_handled(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no reply {inbound_id}")
     changed = _apply(
         session,
-        lambda: actions.mark_inbound_handled(
-            session, runtime.clock.now(), principal.actor, inbound
-        ),
+        lambda: mark_inbound_handled(session, runtime.clock.now(), principal.actor, inbound),
     )
     return Done(id=inbound_id, changed=changed)
 
@@ -447,7 +442,7 @@ def task_done(task_id: int, principal: ApiAgent, session: DbSession, runtime: Ru
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id}")
     changed = _apply(
-        session, lambda: actions.close_task(session, runtime.clock.now(), principal.actor, task)
+        session, lambda: close_task(session, runtime.clock.now(), principal.actor, task)
     )
     return Done(id=task_id, changed=changed)
 
@@ -458,7 +453,7 @@ def task_done(task_id: int, principal: ApiAgent, session: DbSession, runtime: Ru
 def _set_status(name: str, value: str, principal: Principal, session: Session, rt: Runtime) -> Done:
     def run() -> bool:
         row = commands.campaign_row(session, name)
-        return actions.set_campaign_status(session, rt.clock.now(), principal.actor, row, value)
+        return set_campaign_status(session, rt.clock.now(), principal.actor, row, value)
 
     return Done(changed=_apply(session, run))
 

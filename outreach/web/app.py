@@ -13,11 +13,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from outreach.channels.factory import build_channels
+from outreach.db.models import Message
 from outreach.inbound.bounces import bounce_source
-from outreach.models import Message
+from outreach.pipeline.scheduler import OutreachScheduler
 from outreach.runtime import SANDBOX_TWILIO_PREFIX, Runtime, smtp_catcher, twilio_store
 from outreach.sandbox.twilio_api import twilio_sandbox_router
-from outreach.scheduler import OutreachScheduler
 from outreach.web.api import router as api_router
 from outreach.web.console import install_console
 from outreach.web.public import public_router

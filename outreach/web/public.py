@@ -19,10 +19,12 @@ from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach import actions
+from outreach.actions.casework import create_task
+from outreach.actions.contacts import set_opt_out
+from outreach.actions.holds import set_hold
+from outreach.db.models import Account, ContactPoint, InboundMessage
 from outreach.masking import mask
-from outreach.models import Account, ContactPoint, InboundMessage
-from outreach.render_context import Agency
+from outreach.render.context import Agency
 from outreach.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def opt_out_email(
     changed = [
         p
         for p in points
-        if actions.set_opt_out(session, now, "debtor:email", p, opted_out=True, reason=reason)
+        if set_opt_out(session, now, "debtor:email", p, opted_out=True, reason=reason)
     ]
     session.add(
         InboundMessage(
@@ -172,7 +174,7 @@ def public_router(runtime: Runtime) -> APIRouter:
             account = session.get(Account, data.get("a"))
             if account is None:
                 return not_found()
-            hold = actions.set_hold(
+            hold = set_hold(
                 session,
                 now,
                 "debtor:web",
@@ -194,7 +196,7 @@ def public_router(runtime: Runtime) -> APIRouter:
             )
             session.add(inbound)
             session.flush()
-            actions.create_task(
+            create_task(
                 session,
                 now,
                 "debtor:web",

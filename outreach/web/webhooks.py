@@ -20,7 +20,7 @@ from outreach.inbound.apply import InboundServices, InboundSms, SmsOutcome, hand
 from outreach.inbound.replies import ReplyRenderer
 from outreach.inbound.status import UnknownStatus, record_status
 from outreach.masking import mask
-from outreach.render_context import Agency
+from outreach.render.context import Agency
 from outreach.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from outreach.compliance import Contact, Policy
-from outreach.config import load_yaml_model
-
-from ..conftest import CONFIG_DIR
+from outreach.config.files import load_yaml_model
+from tests.conftest import CONFIG_DIR
 
 SHIPPED = load_yaml_model(CONFIG_DIR / "policy.yaml", Policy)
 

@@ -7,10 +7,9 @@ import pytest
 from outreach.compliance.content import check_content, is_first_communication
 from outreach.compliance.sms import encoding, fold_accents, normalize, sms_segments
 from outreach.compliance.types import Contact
-from outreach.render import Renderer
-from outreach.render_context import sample_context
-
-from .common import SHIPPED, utc
+from outreach.render.context import sample_context
+from outreach.render.environment import Renderer
+from tests.compliance.common import SHIPPED, utc
 
 LATER = "This communication is from a debt collector."
 FIRST = (

@@ -18,8 +18,7 @@ from outreach.compliance import (
     evaluate,
 )
 from outreach.compliance.window import Schedule, earliest_allowed, is_inside
-
-from .common import SHIPPED, utc
+from tests.compliance.common import SHIPPED, utc
 
 US_ZONES = [
     "America/Adak",

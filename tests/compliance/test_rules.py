@@ -26,8 +26,7 @@ from outreach.compliance import (
     rules,
 )
 from outreach.compliance.policy import StateRule
-
-from .common import SHIPPED, contacts, utc
+from tests.compliance.common import SHIPPED, contacts, utc
 
 NOW = utc(2026, 11, 24, 15)
 PA = DebtorSnapshot(state="PA", zip="19103")  # Philadelphia: New York time, no state rules

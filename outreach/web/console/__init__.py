@@ -17,9 +17,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from outreach.auth import SignInRequired
 from outreach.web.console.pages import PREFIX, router
 from outreach.web.console.templating import STATIC_DIR, page
+from outreach.web.deps import SignInRequired
 
 # Pages show personal data: never framed, never cached, no inline script to inject into.
 _HEADERS = {

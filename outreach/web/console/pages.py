@@ -18,10 +18,33 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from outreach import actions
-from outreach.actions import ActionError
-from outreach.auth import (
+from outreach.actions.audit import ActionError
+from outreach.actions.campaigns import set_campaign_status
+from outreach.actions.casework import close_task, mark_inbound_handled
+from outreach.actions.holds import HOLD_KINDS
+from outreach.auth.passwords import same_secret
+from outreach.auth.sessions import (
     SESSION_COOKIE,
+    SignInRefused,
+    end_session,
+    sign_in,
+    start_session,
+)
+from outreach.auth.users import disable_user, mint_api_token
+from outreach.db.casework import Task
+from outreach.db.models import InboundMessage, Message, MessageEvent
+from outreach.db.users import User
+from outreach.queries.dashboard import OUTCOMES, dashboard
+from outreach.queries.debtor import debtor_view
+from outreach.queries.inbox import inbox
+from outreach.queries.log import EXPORT_COLUMNS, iter_export, log_page
+from outreach.queries.next_contact import next_contacts
+from outreach.queries.timeline import debtor_timeline
+from outreach.runtime import Runtime
+from outreach.services import commands
+from outreach.web.console.charts import stacked_bars
+from outreach.web.console.templating import page
+from outreach.web.deps import (
     AdminForm,
     AgentForm,
     ConsoleAdmin,
@@ -31,24 +54,8 @@ from outreach.auth import (
     OpsForm,
     Principal,
     RuntimeDep,
-    SignInRefused,
-    disable_user,
-    end_session,
-    mint_api_token,
-    same_secret,
-    sign_in,
-    start_session,
 )
-from outreach.log_query import EXPORT_COLUMNS, iter_export, log_page
-from outreach.models import InboundMessage, Message, MessageEvent, Task, User
-from outreach.next_contact import next_contacts
-from outreach.runtime import Runtime
-from outreach.timeline import debtor_timeline
-from outreach.web.console import commands
-from outreach.web.console.charts import stacked_bars
-from outreach.web.console.logparams import LogParams
-from outreach.web.console.templating import page
-from outreach.web.console.views import OUTCOMES, dashboard, debtor_view, inbox
+from outreach.web.logparams import LogParams
 
 PREFIX = "/console"
 SIGN_IN_COOKIE = "outreach_sign_in"  # double-submit CSRF token of the sign-in form
@@ -303,7 +310,7 @@ def _debtor_page(
         timeline=debtor_timeline(session, debtor_id),
         next_contacts=next_contacts(session, debtor_id, runtime.config.policy, now),
         now=now,
-        hold_kinds=actions.HOLD_KINDS,
+        hold_kinds=HOLD_KINDS,
     )
 
 
@@ -395,7 +402,7 @@ def reply_handled(
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None:
         raise HTTPException(404, f"no reply {inbound_id}")
-    actions.mark_inbound_handled(session, runtime.clock.now(), principal.actor, inbound)
+    mark_inbound_handled(session, runtime.clock.now(), principal.actor, inbound)
     session.commit()
     return _see_other(f"{PREFIX}/inbox")
 
@@ -407,7 +414,7 @@ def task_done(
     task = session.get(Task, task_id)
     if task is None:
         raise HTTPException(404, f"no task {task_id}")
-    actions.close_task(session, runtime.clock.now(), principal.actor, task)
+    close_task(session, runtime.clock.now(), principal.actor, task)
     session.commit()
     return _see_other(f"{PREFIX}/inbox")
 
@@ -461,7 +468,7 @@ def _campaign_status(
         row = commands.campaign_row(session, name)
     except commands.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
-    actions.set_campaign_status(session, now, principal.actor, row, status)
+    set_campaign_status(session, now, principal.actor, row, status)
     session.commit()
 
 

@@ -11,9 +11,10 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import Response
 
-from outreach.auth import Principal, has_role
+from outreach.auth.users import has_role
 from outreach.compliance.rules import title as rule_title
 from outreach.masking import mask
+from outreach.web.deps import Principal
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"

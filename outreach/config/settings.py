@@ -1,0 +1,175 @@
+"""`outreach.toml`: database, agency, channels, scheduler, inbound and console settings; secrets
+only from the environment."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from outreach.config.files import ConfigError, Model, validation_error
+
+
+class DatabaseSettings(Model):
+    url: str = "sqlite:///var/outreach.db"
+
+
+class AgencySettings(Model):
+    name: str = "Example Recovery Services LLC"
+    phone: str = "+18005550199"
+    email: str = "help@example-recovery.test"
+    website: str = "https://pay.example-recovery.test"
+    address: list[str] = Field(default_factory=lambda: ["PO Box 1000", "Springfield, IL 62701"])
+    hours: str = "Monday to Friday, 8 a.m. to 8 p.m. Central"
+    # State license numbers printed on messages where a state requires it (CA Civ. Code 1788.11).
+    licenses: dict[str, str] = Field(default_factory=dict)
+
+
+class SmsSettings(Model):
+    mode: Literal["sandbox", "twilio"] = "sandbox"
+    from_number: str | None = "+15005550006"
+    messaging_service_sid: str | None = None
+    status_callback: bool = True
+    max_per_second: float = Field(default=10.0, gt=0)
+    timeout_seconds: float = Field(default=15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _sender(self) -> SmsSettings:
+        if not self.from_number and not self.messaging_service_sid:
+            raise ValueError("set from_number or messaging_service_sid")
+        return self
+
+
+class EmailSettings(Model):
+    mode: Literal["sandbox", "smtp"] = "sandbox"
+    host: str = "127.0.0.1"
+    port: int = Field(default=2525, ge=0, le=65535)  # 0 in sandbox: pick a free port
+    use_tls: bool = False
+    start_tls: bool | None = None  # None: aiosmtplib's default (upgrade when offered)
+    from_address: str = "Example Recovery <notices@example-recovery.test>"
+    reply_to: str | None = None
+    pool_size: int = Field(default=4, ge=1, le=64)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class LetterSettings(Model):
+    output_dir: str = "var/letters"
+    return_address: list[str] = Field(default_factory=list)  # defaults to the agency address
+
+
+class SandboxSettings(Model):
+    dir: str = "var/sandbox"
+    smtp_port: int = Field(default=2525, ge=0, le=65535)
+
+
+class SchedulerSettings(Model):
+    planner_seconds: float = Field(default=60, gt=0)
+    dispatcher_seconds: float = Field(default=5, gt=0)
+    batch_size: int = Field(default=200, ge=1, le=10_000)
+    lease_seconds: int = Field(default=300, ge=10)
+    max_send_attempts: int = Field(default=5, ge=1)
+    concurrency: dict[str, int] = Field(default_factory=lambda: {"sms": 8, "email": 8, "letter": 2})
+
+
+class InboundSettings(Model):
+    """Replies to debtors' SMS, delivery status, unsubscribe and bounces (issue 4)."""
+
+    # T2: one confirmation, never two. Twilio long codes (and Advanced Opt-Out) answer the
+    # exact carrier keywords themselves: then set provider_handles_keywords and outreach
+    # confirms only what the provider cannot recognise (plain-language requests).
+    send_opt_out_confirmation: bool = True
+    provider_handles_keywords: bool = False
+    # Anything the parser cannot act on goes to the agents' inbox; answer it at all?
+    neutral_acknowledgement: bool = False
+    # T3 (CTIA): the HELP reply states the message frequency.
+    message_frequency: str = "Msg frequency varies"
+    pay_link_days: int = Field(default=7, ge=1, le=90)
+    promise_max_days: int = Field(default=60, ge=1, le=365)
+    promise_followup_template: str = "sms/promise_followup"
+    # Honour X-Forwarded-Proto/Host when checking Twilio signatures (only behind a proxy
+    # that sets them; otherwise anyone could choose the URL that gets validated).
+    trust_proxy: bool = False
+    # Envelope sender (Return-Path) of outgoing email: where DSNs (RFC 3464) come back.
+    bounce_address: str | None = "bounces@example-recovery.test"
+    # A Maildir the mail server delivers bounces to; in sandbox mode the SMTP catcher's.
+    bounce_maildir: str | None = None
+    bounce_poll_seconds: float = Field(default=60, gt=0)
+
+    @field_validator("promise_followup_template")
+    @classmethod
+    def _sms_template(cls, value: str) -> str:
+        if not value.startswith("sms/"):
+            raise ValueError("the promise follow-up is an SMS: name it sms/NAME")
+        return value
+
+
+class ConsoleSettings(Model):
+    """The agent console and JSON API (issue 5)."""
+
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    # Failed sign-ins allowed per user name and client IP in the window; then 429 until it ends.
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
+    # The session cookie's Secure flag; None: set it when public_url is https.
+    secure_cookie: bool | None = None
+    page_size: int = Field(default=50, ge=10, le=500)
+    dashboard_days: int = Field(default=14, ge=1, le=366)
+
+
+class FileSettings(Model):
+    database: DatabaseSettings = DatabaseSettings()
+    public_url: str = "http://127.0.0.1:8000"
+    default_region: str = "US"
+    agency: AgencySettings = AgencySettings()
+    sms: SmsSettings = SmsSettings()
+    email: EmailSettings = EmailSettings()
+    letter: LetterSettings = LetterSettings()
+    sandbox: SandboxSettings = SandboxSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    inbound: InboundSettings = InboundSettings()
+    console: ConsoleSettings = ConsoleSettings()
+
+
+class Secrets(BaseSettings):
+    """Secrets and deployment overrides: only ever from the environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(default=None, alias="OUTREACH_DATABASE_URL")
+    public_url: str | None = Field(default=None, alias="OUTREACH_PUBLIC_URL")
+    secret_key: SecretStr | None = Field(default=None, alias="OUTREACH_SECRET_KEY")
+    twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
+    smtp_username: str | None = Field(default=None, alias="OUTREACH_SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, alias="OUTREACH_SMTP_PASSWORD")
+
+
+SANDBOX_ACCOUNT_SID = "AC" + "0" * 32
+
+
+SANDBOX_AUTH_TOKEN = "sandbox-auth-token"
+
+
+DEV_SECRET_KEY = "outreach-dev-only-secret-key"
+
+
+def load_settings_file(path: Path) -> FileSettings:
+    if not path.exists():
+        return FileSettings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    try:
+        return FileSettings.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(path, exc, None) from exc

@@ -1,0 +1,159 @@
+"""The outbox: claim due messages, reap expired leases, and record every transition.
+
+All state changes of the message log go through here, each with a MessageEvent, so the
+log is the audit trail. Claiming is one short transaction: `FOR UPDATE SKIP LOCKED` on
+PostgreSQL (many workers); on SQLite the `BEGIN IMMEDIATE` of outreach.db serializes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from outreach.db.models import DUE_STATES, CampaignRow, Message, MessageEvent, MessageState
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One message moving from one state to another, with the columns that change."""
+
+    message_id: int
+    from_state: str | None
+    to_state: str
+    cause: str
+    detail: dict[str, Any] | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def record_events(session: Session, transitions: Iterable[Transition], at: datetime) -> None:
+    rows = [
+        {
+            "message_id": t.message_id,
+            "at": at,
+            "from_state": t.from_state,
+            "to_state": t.to_state,
+            "cause": t.cause,
+            "detail": t.detail,
+        }
+        for t in transitions
+    ]
+    if rows:
+        session.execute(insert(MessageEvent), rows)
+
+
+def apply(
+    session: Session,
+    transitions: Sequence[Transition],
+    at: datetime,
+    *,
+    only_from: Sequence[str] | None = None,
+    lease_owner: str | None = None,
+) -> list[Transition]:
+    """Write transitions in bulk. With `only_from`/`lease_owner`, a row that moved on
+    meanwhile (say, reaped) is left alone and gets no event. Returns what took effect."""
+    if not transitions:
+        return []
+    if only_from is not None or lease_owner is not None:
+        query = select(Message.id).where(Message.id.in_([t.message_id for t in transitions]))
+        if only_from is not None:
+            query = query.where(Message.state.in_(only_from))
+        if lease_owner is not None:
+            query = query.where(Message.lease_owner == lease_owner)
+        owned = set(session.scalars(query.with_for_update()))
+        transitions = [t for t in transitions if t.message_id in owned]
+    table = Message.__table__
+    assert isinstance(table, Table)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for t in transitions:
+        values = {"state": t.to_state, "updated_at": at, **t.values}
+        # Bind names must differ from column names in an UPDATE's SET clause.
+        row = {"_id": t.message_id, **{f"v_{k}": v for k, v in values.items()}}
+        groups.setdefault(tuple(sorted(values)), []).append(row)
+    for keys, rows in groups.items():
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({k: bindparam(f"v_{k}") for k in keys})
+        )
+        session.execute(stmt, rows)
+    record_events(session, transitions, at)
+    return list(transitions)
+
+
+def claim(session: Session, worker: str, now: datetime, limit: int, lease: timedelta) -> list[int]:
+    """Lease up to `limit` due messages (oldest due first) to `worker`; returns their ids."""
+    paused = select(CampaignRow.name).where(CampaignRow.status == "paused")
+    rows = session.execute(
+        select(Message.id, Message.state)
+        .where(
+            Message.state.in_(DUE_STATES),
+            Message.due_at <= now,
+            (Message.campaign.is_(None)) | (Message.campaign.not_in(paused)),
+        )
+        .order_by(Message.due_at, Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    session.execute(
+        update(Message)
+        .where(Message.id.in_(ids))
+        .values(
+            state=MessageState.CLAIMED,
+            lease_owner=worker,
+            lease_expires_at=now + lease,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    record_events(
+        session,
+        (Transition(r.id, r.state, MessageState.CLAIMED, f"dispatcher:{worker}") for r in rows),
+        now,
+    )
+    return ids
+
+
+def reap_expired(session: Session, now: datetime) -> tuple[int, int]:
+    """Leases that ran out: a claimed message was never handed to a channel, so it goes back
+    to planned; a sending one may have gone out, so it becomes unknown (never resent)."""
+    expired = session.execute(
+        select(Message.id, Message.state)
+        .where(
+            Message.state.in_((MessageState.CLAIMED, MessageState.SENDING)),
+            Message.lease_expires_at < now,
+        )
+        .with_for_update(skip_locked=True)
+    ).all()
+    replanned = [r.id for r in expired if r.state == MessageState.CLAIMED]
+    unknown = [r.id for r in expired if r.state == MessageState.SENDING]
+    transitions = [
+        Transition(
+            i,
+            MessageState.CLAIMED,
+            MessageState.PLANNED,
+            "reaper",
+            {"reason": "lease expired before the send started"},
+            {"lease_owner": None, "lease_expires_at": None},
+        )
+        for i in replanned
+    ] + [
+        Transition(
+            i,
+            MessageState.SENDING,
+            MessageState.UNKNOWN,
+            "reaper",
+            {"reason": "lease expired during the send: it may or may not have gone out"},
+            {"lease_expires_at": None, "error_message": "outcome unknown (worker lost)"},
+        )
+        for i in unknown
+    ]
+    apply(session, transitions, now, only_from=(MessageState.CLAIMED, MessageState.SENDING))
+    return len(replanned), len(unknown)

@@ -1,0 +1,91 @@
+"""The message log's filters as the console's query string and the API's query parameters:
+one model, so both accept (and refuse) exactly the same input."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+import phonenumbers
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from outreach.queries.log import RULE_ID, LogFilter
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+Text = Annotated[Annotated[str, Field(max_length=320)] | None, BeforeValidator(_blank_is_none)]
+RuleId = Annotated[
+    Annotated[str, Field(pattern=RULE_ID.pattern)] | None, BeforeValidator(_blank_is_none)
+]
+Day = Annotated[date | None, BeforeValidator(_blank_is_none)]
+Cursor = Annotated[int | None, BeforeValidator(_blank_is_none), Field(ge=1)]
+Channel = Literal["sms", "email", "letter"]
+
+
+class LogParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    debtor: Text = Field(default=None, description="debtor external id")
+    account: Text = Field(default=None, description="account external id")
+    address: Text = Field(default=None, description="a phone number (any format) or an email")
+    channel: Annotated[Channel | None, BeforeValidator(_blank_is_none)] = None
+    state: Annotated[
+        Literal[
+            "planned",
+            "deferred",
+            "claimed",
+            "sending",
+            "sent",
+            "delivered",
+            "undelivered",
+            "failed",
+            "bounced",
+            "blocked",
+            "skipped",
+            "cancelled",
+            "unknown",
+        ]
+        | None,
+        BeforeValidator(_blank_is_none),
+    ] = None
+    rule: RuleId = Field(default=None, description="a compliance rule id, e.g. F1")
+    campaign: Text = None
+    since: Day = Field(default=None, description="due on or after this day (UTC)")
+    until: Day = Field(default=None, description="due on or before this day (UTC)")
+    before: Cursor = Field(default=None, description="cursor: show messages older than this id")
+
+    def log_filter(self) -> LogFilter:
+        return LogFilter(
+            debtor=self.debtor,
+            account=self.account,
+            channel=self.channel,
+            state=self.state,
+            campaign=self.campaign,
+            rule=self.rule,
+            since=datetime.combine(self.since, time(0), tzinfo=UTC) if self.since else None,
+            until=(
+                datetime.combine(self.until + timedelta(days=1), time(0), tzinfo=UTC)
+                if self.until
+                else None
+            ),
+        )
+
+    def to_address(self, region: str) -> str | None:
+        """The address as stored (E.164 or lower-case email); ValueError names the field."""
+        if not self.address:
+            return None
+        if "@" in self.address:
+            return self.address.lower()
+        try:
+            number = phonenumbers.parse(self.address, region)
+        except phonenumbers.NumberParseException:
+            raise ValueError(f"address: {self.address!r} is not a phone number or email") from None
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def query(self, **override: Any) -> dict[str, str]:
+        """The filters as query-string values (for links to other pages of the same list)."""
+        values = {**self.model_dump(exclude_none=True), **override}
+        return {k: str(v) for k, v in values.items() if v is not None}

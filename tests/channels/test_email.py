@@ -1,0 +1,239 @@
+"""SmtpEmailChannel through aiosmtplib to aiosmtpd (SmtpCatcher) and raw SMTP peers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.handlers import Mailbox
+
+from outreach.channels.base import OutboundMessage, SendStatus
+from outreach.channels.email import SmtpEmailChannel
+from outreach.channels.retry import RetryPolicy
+from outreach.sandbox.smtp_catcher import SmtpCatcher
+from tests.conftest import free_port
+
+FAST_RETRY = RetryPolicy(attempts=3, base=0.001, max_wait=0.01)
+FROM = "Example Recovery <notices@example-recovery.test>"
+UNSUBSCRIBE = "https://outreach.test/u/abc123?sig=xyz"
+
+ChannelFactory = Callable[..., SmtpEmailChannel]
+
+
+def mail(to: str = "pat@example.test", **kw: Any) -> OutboundMessage:
+    fields: dict[str, Any] = {
+        "message_id": 42,
+        "channel": "email",
+        "to": to,
+        "subject": "Your account",
+        "text": "Hello Pat.\nTo stop these emails: " + UNSUBSCRIBE,
+    }
+    fields.update(kw)
+    return OutboundMessage(**fields)
+
+
+class RefusingMailbox(Mailbox):
+    """A Maildir that refuses some recipients, the way a real server would at RCPT."""
+
+    def __init__(self, maildir: Path, refuse: dict[str, str]) -> None:
+        super().__init__(maildir)
+        self.refuse = refuse
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+REFUSED = {
+    "nobody@example.test": "550 5.1.1 <nobody@example.test>: No such user",
+    "busy@example.test": "451 4.3.0 Mailbox temporarily unavailable",
+}
+
+
+@pytest.fixture
+def catcher(tmp_path: Path) -> Iterator[SmtpCatcher]:
+    maildir = tmp_path / "maildir"
+    with SmtpCatcher(maildir, handler=RefusingMailbox(maildir, REFUSED)) as running:
+        yield running
+
+
+@pytest.fixture
+async def make_channel(catcher: SmtpCatcher) -> AsyncIterator[ChannelFactory]:
+    made: list[SmtpEmailChannel] = []
+
+    def make(**overrides: Any) -> SmtpEmailChannel:
+        kwargs: dict[str, Any] = {
+            "host": catcher.host,
+            "port": catcher.port,
+            "from_address": FROM,
+            "pool_size": 1,
+            "timeout": 5.0,
+            "retry": FAST_RETRY,
+        }
+        kwargs.update(overrides)
+        channel = SmtpEmailChannel(kwargs.pop("host"), kwargs.pop("port"), **kwargs)
+        made.append(channel)
+        return channel
+
+    yield make
+    for channel in made:
+        await channel.aclose()
+
+
+async def test_multipart_with_one_click_unsubscribe(
+    make_channel: ChannelFactory, catcher: SmtpCatcher
+) -> None:
+    channel = make_channel(reply_to="help@example-recovery.test")
+    result = await channel.send(mail(html="<p>Hello Pat.</p>", unsubscribe_url=UNSUBSCRIBE))
+
+    assert result.status is SendStatus.SENT
+    [got] = catcher.messages()
+    assert got.get_content_type() == "multipart/alternative"
+    text, html = got.iter_parts()
+    assert text.get_content_type() == "text/plain"
+    assert text.get_content().startswith("Hello Pat.\n")
+    assert html.get_content_type() == "text/html"
+    assert html.get_content().strip() == "<p>Hello Pat.</p>"
+    assert got["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
+    assert got["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert got["X-Outreach-Message-Id"] == "42"
+    assert got["Message-ID"] == result.provider_id
+    assert str(got["Message-ID"]).endswith("@example-recovery.test>")
+    assert got["Date"] is not None
+    assert got["From"] == FROM
+    assert got["To"] == "pat@example.test"
+    assert got["Reply-To"] == "help@example-recovery.test"
+    assert got["Subject"] == "Your account"
+    assert got["X-MailFrom"] == "notices@example-recovery.test"
+    assert got["X-RcptTo"] == "pat@example.test"
+
+
+async def test_text_only_without_unsubscribe_link(
+    make_channel: ChannelFactory, catcher: SmtpCatcher
+) -> None:
+    result = await make_channel().send(mail(subject="Straße €", text="Plain ünïcode."))
+
+    assert result.status is SendStatus.SENT
+    [got] = catcher.messages()
+    assert got.get_content_type() == "text/plain"
+    assert got.get_content() == "Plain ünïcode.\n"
+    assert got["Subject"] == "Straße €"
+    assert "List-Unsubscribe" not in got
+    assert "List-Unsubscribe-Post" not in got
+
+
+async def test_one_pooled_connection_carries_every_message(
+    make_channel: ChannelFactory, catcher: SmtpCatcher
+) -> None:
+    channel = make_channel(pool_size=1)
+    results = await asyncio.gather(*(channel.send(mail(message_id=i)) for i in range(5)))
+
+    assert all(r.status is SendStatus.SENT for r in results)
+    got = catcher.messages()
+    assert sorted(m["X-Outreach-Message-Id"] for m in got) == [str(i) for i in range(5)]
+    # aiosmtpd stamps each message with the client's (address, port): one peer, one connection.
+    assert len({m["X-Peer"] for m in got}) == 1
+
+
+async def test_pool_bounds_connections(make_channel: ChannelFactory, catcher: SmtpCatcher) -> None:
+    channel = make_channel(pool_size=2)
+    results = await asyncio.gather(*(channel.send(mail(message_id=i)) for i in range(8)))
+
+    assert all(r.status is SendStatus.SENT for r in results)
+    assert 1 <= len({m["X-Peer"] for m in catcher.messages()}) <= 2
+
+
+async def test_recipient_refused_is_permanent_and_connection_survives(
+    make_channel: ChannelFactory, catcher: SmtpCatcher
+) -> None:
+    channel = make_channel()
+    refused = await channel.send(mail(to="nobody@example.test"))
+    accepted = await channel.send(mail())
+
+    assert refused.status is SendStatus.PERMANENT
+    assert refused.error_code == "550"
+    assert refused.error_message == "5.1.1 <nobody@example.test>: No such user"
+    assert accepted.status is SendStatus.SENT
+    assert len(catcher.messages()) == 1
+
+
+async def test_temporary_refusal_is_retryable(
+    make_channel: ChannelFactory, catcher: SmtpCatcher
+) -> None:
+    result = await make_channel().send(mail(to="busy@example.test"))
+
+    assert result.status is SendStatus.RETRYABLE
+    assert result.error_code == "451"
+    assert catcher.messages() == []
+
+
+async def test_connection_refused_is_retryable() -> None:
+    channel = SmtpEmailChannel(
+        "127.0.0.1", free_port(), from_address=FROM, timeout=2.0, retry=FAST_RETRY
+    )
+    try:
+        result = await channel.send(mail())
+    finally:
+        await channel.aclose()
+
+    assert result.status is SendStatus.RETRYABLE
+    assert result.error_code == "SMTPConnectError"
+
+
+async def test_drop_after_data_is_unknown_and_the_connection_is_replaced() -> None:
+    connections = 0
+
+    async def smtp_that_hangs_up_after_data(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        nonlocal connections
+        connections += 1
+        writer.write(b"220 drop.test ESMTP\r\n")
+        while line := await reader.readline():
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                writer.write(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                await writer.drain()
+                while await reader.readline() not in (b".\r\n", b""):
+                    pass
+                writer.close()  # the message is in; the answer never comes
+                return
+            writer.write(b"221 bye\r\n" if verb == b"QUIT" else b"250 OK\r\n")
+            await writer.drain()
+
+    server = await asyncio.start_server(smtp_that_hangs_up_after_data, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    channel = SmtpEmailChannel(
+        "127.0.0.1", port, from_address=FROM, pool_size=1, timeout=2.0, retry=FAST_RETRY
+    )
+    async with server:
+        first = await channel.send(mail())
+        second = await channel.send(mail())
+        await channel.aclose()
+
+    assert first.status is SendStatus.UNKNOWN
+    assert first.error_code == "SMTPServerDisconnected"
+    assert second.status is SendStatus.UNKNOWN
+    assert connections == 2  # never retried, but the broken connection was reopened
+
+
+def test_from_address_must_carry_an_address() -> None:
+    with pytest.raises(ValueError, match="from_address"):
+        SmtpEmailChannel("127.0.0.1", 25, from_address="Nobody")
+
+
+async def test_header_injection_is_refused(
+    make_channel: ChannelFactory, catcher: SmtpCatcher
+) -> None:
+    result = await make_channel().send(mail(to="pat@example.test\r\nBcc: all@example.test"))
+
+    assert result.status is SendStatus.PERMANENT
+    assert result.error_code == "invalid"
+    assert catcher.messages() == []

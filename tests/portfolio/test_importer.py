@@ -1,0 +1,417 @@
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from outreach.clock import SimulatedClock
+from outreach.db.engine import make_engine, session_factory
+from outreach.db.models import Account, ContactPoint, Debtor, Hold, ImportRun, InboundMessage
+from outreach.db.types import Base
+from outreach.portfolio.columns import COLUMNS
+from outreach.portfolio.importer import import_csv
+from outreach.portfolio.report import ImportFileError, RowError
+from tests.conftest import CONFIG_DIR
+
+SAMPLE = CONFIG_DIR / "sample" / "portfolio.csv"
+# The six rows scripts/make_sample_portfolio.py plants on purpose.
+SAMPLE_BAD = [
+    (122, "phone1"),
+    (147, "state"),
+    (172, "balance"),
+    (197, "itemization_date"),
+    (222, "last_name"),
+    (246, "hold"),
+]
+
+
+@pytest.fixture
+def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'outreach.db'}")
+    Base.metadata.create_all(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    return SimulatedClock(datetime(2025, 3, 3, 15, 0, tzinfo=UTC))
+
+
+def row(**overrides: str) -> dict[str, str]:
+    base = {
+        "debtor_id": "D1",
+        "first_name": "Ana",
+        "last_name": "Lopez",
+        "account_id": "A1",
+        "creditor": "Lakeshore National Bank",
+        "account_number": "4417001234",
+        "balance": "1,250.00",
+        "itemization_date": "2024-06-30",
+        "itemization_amount": "1200.00",
+        "interest": "80.00",
+        "fees": "20.00",
+        "payments": "50.00",
+        "credits": "0",
+        "days_past_due": "120",
+        "phone1": "(208) 345-1234",
+        "phone1_type": "mobile",
+        "phone1_consent": "granted",
+        "email": "Ana.Lopez@Example.com",
+        "email_type": "personal",
+        "address1": "12 Oak St",
+        "city": "Boise",
+        "state": "id",
+        "zip": "83702",
+    }
+    return base | overrides
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str] | None = None) -> Path:
+    columns = columns or list(COLUMNS)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, columns, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def count(factory: sessionmaker[Session], model: Any) -> int:
+    with factory() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def snapshot(factory: sessionmaker[Session]) -> dict[str, int]:
+    return {m.__name__: count(factory, m) for m in (Debtor, Account, ContactPoint, Hold)}
+
+
+def test_sample_imports_with_only_the_planted_bad_rows_rejected(
+    factory: sessionmaker[Session], clock: SimulatedClock
+) -> None:
+    progress: list[int] = []
+    report = import_csv(factory, SAMPLE, clock=clock, progress=progress.append)
+
+    assert [(e.line, e.field) for e in report.rejected] == SAMPLE_BAD
+    assert report.rows == 247
+    assert report.created == report.rows - len(SAMPLE_BAD)
+    assert (report.updated, report.unchanged) == (0, 0)
+    assert progress[-1] == report.rows
+    assert count(factory, Debtor) == 224
+    assert count(factory, Account) == 241
+    with factory() as s:
+        phones = s.scalars(select(ContactPoint.value).where(ContactPoint.kind == "phone")).all()
+        emails = s.scalars(select(ContactPoint.value).where(ContactPoint.kind == "email")).all()
+        states = s.scalars(select(Account.state).distinct()).all()
+        holds = s.execute(select(Hold.kind, Hold.account_id)).all()
+        run = s.scalars(select(ImportRun)).one()
+    assert len(phones) > 200 and all(re.fullmatch(r"\+1[2-9]\d{9}", p) for p in phones)
+    assert {"+1208", "+1850", "+1270", "+1541", "+1605", "+1915", "+1808", "+1907"} <= {
+        p[:5] for p in phones
+    }
+    assert emails and all(e == e.lower() for e in emails)
+    assert len(states) >= 31 and "DC" in states
+    assert {k for k, _ in holds} == {"cease", "attorney", "bankruptcy", "dispute", "deceased"}
+    assert all(acc is not None for k, acc in holds if k == "dispute")
+    assert run.rows == 247 and run.rejected == 6
+    assert run.errors[0].startswith("line 122: phone1: ")
+
+
+def test_reimporting_the_same_file_changes_nothing(
+    factory: sessionmaker[Session], clock: SimulatedClock
+) -> None:
+    first = import_csv(factory, SAMPLE, clock=clock)
+    before = snapshot(factory)
+    clock.set(datetime(2025, 3, 4, tzinfo=UTC))
+    again = import_csv(factory, SAMPLE, clock=clock)
+    assert (again.created, again.updated) == (0, 0)
+    assert again.unchanged == first.created
+    assert again.rejected == first.rejected
+    assert snapshot(factory) == before
+    assert count(factory, ImportRun) == 2
+
+
+def test_changed_row_updates_balance_and_adds_a_phone(
+    factory: sessionmaker[Session], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "p.csv", [row(), row(debtor_id="D2", account_id="A2")])
+    assert import_csv(factory, path, clock=clock).created == 2
+    changed = row(
+        balance="1300.00", interest="130.00", phone2="+1 (850) 432-1234", phone2_type="home"
+    )
+    write_csv(path, [changed, row(debtor_id="D2", account_id="A2")])
+    report = import_csv(factory, path, clock=clock)
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
+    with factory() as s:
+        account = s.scalars(select(Account).where(Account.external_id == "A1")).one()
+        assert account.balance == Decimal("1300.00")
+        assert account.itemization["interest"] == "130.00"
+        points = s.execute(
+            select(ContactPoint.kind, ContactPoint.value, ContactPoint.label, ContactPoint.source)
+            .join(Debtor)
+            .where(Debtor.external_id == "D1")
+            .order_by(ContactPoint.id)
+        ).all()
+    assert [tuple(p) for p in points] == [
+        ("phone", "+12083451234", "mobile", "import:p.csv:2"),
+        ("email", "ana.lopez@example.com", "personal", "import:p.csv:2"),
+        ("address", "12 Oak St, Boise, ID 83702", None, "import:p.csv:2"),
+        ("phone", "+18504321234", "home", "import:p.csv:2"),
+    ]
+
+
+def test_holds_are_added_once_and_revoked_consent_sticks(
+    factory: sessionmaker[Session], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "p.csv",
+        [
+            row(hold="cease", phone1_consent="revoked"),
+            row(account_id="A2", hold="dispute"),  # same debtor, second account
+        ],
+    )
+    import_csv(factory, path, clock=clock)
+    write_csv(path, [row(hold="cease", phone1_consent="granted"), row(account_id="A2")])
+    report = import_csv(factory, path, clock=clock)
+    assert (report.updated, report.unchanged) == (0, 2)
+    with factory() as s:
+        holds = s.execute(select(Hold.kind, Hold.account_id).order_by(Hold.id)).all()
+        phone = s.scalars(select(ContactPoint).where(ContactPoint.kind == "phone")).one()
+    assert [(k, acc is None) for k, acc in holds] == [("cease", True), ("dispute", False)]
+    assert phone.consent == "revoked" and phone.opted_out_at is not None
+
+
+@pytest.mark.parametrize(
+    ("replies", "opted_out"),
+    [(["opt_out"], True), (["opt_out", "opt_in"], False), (["opt_in", "opt_out"], True)],
+)
+def test_a_number_that_texted_stop_before_it_was_imported_starts_opted_out(
+    factory: sessionmaker[Session],
+    clock: SimulatedClock,
+    tmp_path: Path,
+    replies: list[str],
+    opted_out: bool,
+) -> None:
+    """A STOP from a number outside the portfolio is remembered: importing it later must
+    not make it textable again (only a later START does)."""
+    with factory.begin() as s:
+        for i, intent in enumerate(replies):
+            s.add(
+                InboundMessage(
+                    channel="sms",
+                    provider_id=f"SM{i}",
+                    from_address="+12083451234",
+                    body=intent,
+                    intent=intent,
+                    received_at=clock.now().replace(hour=10 + i),
+                )
+            )
+    import_csv(factory, write_csv(tmp_path / "p.csv", [row(phone1_consent="granted")]), clock=clock)
+    with factory() as s:
+        phone = s.scalars(select(ContactPoint).where(ContactPoint.kind == "phone")).one()
+    assert (phone.opted_out_at is not None, phone.consent == "revoked") == (opted_out, opted_out)
+
+
+def test_missing_required_column_fails_before_anything_is_written(
+    factory: sessionmaker[Session], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    columns = [c for c in COLUMNS if c != "balance"] + ["balanse"]
+    path = write_csv(tmp_path / "p.csv", [row(balanse="1.00")], columns)
+    with pytest.raises(ImportFileError) as err:
+        import_csv(factory, path, clock=clock)
+    assert err.value.path == path
+    assert "missing required columns: balance" in err.value.reason
+    assert "'balanse' (did you mean 'balance'?)" in err.value.reason
+    assert snapshot(factory) == dict.fromkeys(("Debtor", "Account", "ContactPoint", "Hold"), 0)
+    assert count(factory, ImportRun) == 0
+
+
+def test_line_numbers_count_newlines_inside_quoted_fields(
+    factory: sessionmaker[Session], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "p.csv",
+        [
+            row(address1="12 Oak St\nRear entrance\n(blue door)"),  # lines 2-4
+            row(debtor_id="D2", account_id="A2", zip="8370"),  # line 5
+        ],
+    )
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n\n")  # blank lines 6-7 are skipped, not rows
+        csv.writer(fh, lineterminator="\n").writerow(
+            [
+                row(debtor_id="D3", account_id="A3", email="x@@example.com").get(c, "")
+                for c in COLUMNS
+            ]
+        )
+    report = import_csv(factory, path, clock=clock)
+    assert report.rows == 3
+    with factory() as s:
+        address = s.scalars(select(ContactPoint.value).where(ContactPoint.kind == "address"))
+        assert address.all() == ["12 Oak St Rear entrance (blue door), Boise, ID 83702"]
+    assert report.rejected == [
+        RowError(5, "zip", "'8370' is not a 5- or 9-digit ZIP code (leading zero lost?)", "A2"),
+        RowError(8, "email", "'x@@example.com' is not an email address", "A3"),
+    ]
+
+
+def test_non_utf8_file_is_refused(
+    factory: sessionmaker[Session], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "p.csv", [row()])
+    path.write_bytes(path.read_bytes() + "D2,Jos\u00e9".encode("latin-1") + b"\n")
+    with pytest.raises(ImportFileError, match=r"not UTF-8 text: byte 0xe9 on line 3"):
+        import_csv(factory, path, clock=clock)
+    assert count(factory, Debtor) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "no such file"),
+        (b"", "empty file: a header row is required"),
+        (b"D1,Ana,Lopez\n", "no header row"),
+    ],
+)
+def test_unusable_files(
+    factory: sessionmaker[Session],
+    clock: SimulatedClock,
+    tmp_path: Path,
+    content: bytes | None,
+    reason: str,
+) -> None:
+    path = tmp_path / "p.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ImportFileError, match=reason):
+        import_csv(factory, path, clock=clock)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "reason"),
+    [
+        ({"phone1": "208-345-123"}, "phone1", "not a valid phone number (too short)"),
+        ({"phone1": "call me"}, "phone1", "cannot be read as a phone number"),
+        ({"phone1_type": "pager"}, "phone1_type", "not one of mobile, home, work"),
+        ({"email": "ana@example"}, "email", "not an email address"),
+        ({"state": "XX"}, "state", "not a US state"),
+        ({"zip": "837021"}, "zip", "not a 5- or 9-digit ZIP"),
+        ({"balance": "12.345"}, "balance", "fractions of a cent"),
+        ({"balance": "1200.00"}, "balance", "does not equal itemization_amount"),
+        ({"itemization_date": "30/06/2024"}, "itemization_date", "not a date"),
+        ({"days_past_due": "-3"}, "days_past_due", "not a whole number"),
+        ({"timezone": "America/Bois"}, "timezone", "not an IANA time zone"),
+        ({"time_barred": "maybe"}, "time_barred", "not yes/no"),
+        ({"hold_scope": "account"}, "hold_scope", "given without a hold"),
+        ({"first_name": " "}, "first_name", "required"),
+    ],
+)
+def test_bad_cells_are_reported_by_field(
+    factory: sessionmaker[Session],
+    clock: SimulatedClock,
+    tmp_path: Path,
+    overrides: dict[str, str],
+    field: str,
+    reason: str,
+) -> None:
+    path = write_csv(tmp_path / "p.csv", [row(debtor_id="D0", account_id="A0"), row(**overrides)])
+    report = import_csv(factory, path, clock=clock)
+    assert report.created == 1
+    [error] = report.rejected
+    assert (error.line, error.field, error.external_id) == (3, field, "A1")
+    assert reason in error.reason
+
+
+def test_cells_are_normalized(
+    factory: sessionmaker[Session], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "p.csv",
+        [
+            row(
+                timezone="America/Los_Angeles",
+                language="ES-mx",
+                zip="837021234",
+                itemization_date="06/30/2024",
+                time_barred="Yes",
+                tags="Hardship; medical;hardship",
+                phone1="+1 208.664.1234",
+            )
+        ],
+    )
+    assert import_csv(factory, path, clock=clock).created == 1
+    with factory() as s:
+        debtor = s.scalars(select(Debtor)).one()
+        account = s.scalars(select(Account)).one()
+        values = set(s.scalars(select(ContactPoint.value)))
+        address = s.scalars(select(ContactPoint.address).where(ContactPoint.kind == "address"))
+    assert (debtor.language, debtor.stated_timezone) == ("es-MX", "America/Los_Angeles")
+    assert account.state == "ID" and account.time_barred is True
+    assert account.tags == ["hardship", "medical"]
+    assert account.itemization == {
+        "date": "2024-06-30",
+        "amount": "1200.00",
+        "interest": "80.00",
+        "fees": "20.00",
+        "payments": "50.00",
+        "credits": "0.00",
+    }
+    assert "+12086641234" in values
+    assert address.one() == {
+        "line1": "12 Oak St",
+        "line2": "",
+        "city": "Boise",
+        "state": "ID",
+        "zip": "83702-1234",
+    }
+
+
+def test_conflicting_rows_for_one_debtor_or_account_are_rejected(
+    factory: sessionmaker[Session], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "p.csv",
+        [
+            row(),
+            row(account_id="A2", last_name="Lopes"),  # same debtor, another name
+            row(debtor_id="D2"),  # the same account again
+        ],
+    )
+    report = import_csv(factory, path, clock=clock)
+    assert [(e.line, e.field) for e in report.rejected] == [(3, "last_name"), (4, "account_id")]
+    write_csv(path, [row(debtor_id="D9")])  # an account stored under D1, now claimed by D9
+    [error] = import_csv(factory, path, clock=clock).rejected
+    assert (error.field, error.reason) == ("account_id", "account A1 belongs to debtor D1, not D9")
+
+
+def test_a_quote_left_open_is_reported_on_its_row(
+    factory: sessionmaker[Session], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "p.csv", [row(balance="1250.00")])  # no other quotes
+    good = path.read_text(encoding="utf-8").splitlines()[1]
+    broken = good.replace("D1,Ana", 'D2,"Ana', 1).replace(",A1,", ",A2,", 1)
+    closes = good.replace(",A1,", ",A3,", 1).replace("D1,Ana", 'D3,Ana"', 1)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(f"{broken}\n{closes}\n{good.replace(',A1,', ',A4,')}\n")
+    report = import_csv(factory, path, clock=clock)
+    # Line 4 is swallowed into line 3's first_name; the report says so.
+    assert [(e.line, e.field) for e in report.rejected] == [(3, "first_name"), (3, "row")]
+    assert report.rejected[1].reason == "spans lines 3-4: a quote left open?"
+    assert (report.rows, report.created) == (3, 2)
+
+
+def test_csv_syntax_errors_stop_the_file_before_any_write(
+    factory: sessionmaker[Session], clock: SimulatedClock, tmp_path: Path
+) -> None:
+    rows = [row(debtor_id=f"D{i}", account_id=f"A{i}") for i in range(3)]
+    path = write_csv(tmp_path / "p.csv", [*rows, row(address2="x" * 200_000)])
+    with pytest.raises(ImportFileError, match="line 5: field larger than field limit"):
+        import_csv(factory, path, clock=clock)
+    assert count(factory, Debtor) == 0
