@@ -21,12 +21,11 @@ from outreach.config.loader import Config
 from outreach.db.engine import make_engine, session_factory, upgrade
 from outreach.links import LinkBuilder
 from outreach.pipeline.dispatcher import Dispatcher, DispatcherSettings
-from outreach.render.environment import Renderer
+from outreach.render.environment import renderer_for
 from outreach.sandbox.server import running_server
 from outreach.sandbox.smtp_catcher import SmtpCatcher
 from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
 
-PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 SANDBOX_TWILIO_PREFIX = "/sandbox/twilio"
 
 
@@ -36,13 +35,8 @@ class Runtime:
         self.clock = clock
         self.engine = engine or make_engine(config.database_url)
         self.factory: sessionmaker[Session] = session_factory(self.engine)
-        self.renderer = Renderer(self.template_dirs())
+        self.renderer = renderer_for(config.dir)
         self.links = LinkBuilder(config.public_url, config.secret_key)
-
-    def template_dirs(self) -> list[Path]:
-        """Operations may override any shipped template from config/templates/."""
-        override = self.config.dir / "templates"
-        return [override, PACKAGE_TEMPLATES] if override.is_dir() else [PACKAGE_TEMPLATES]
 
     def migrate(self) -> None:
         upgrade(self.engine)

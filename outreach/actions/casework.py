@@ -12,8 +12,7 @@ from outreach.db.casework import Call, Note, Task
 from outreach.db.models import (
     InboundMessage,
 )
-
-CALL_OUTCOMES = ("attempt", "conversation")
+from outreach.vocabulary import CallOutcome
 
 
 def record_call(
@@ -29,7 +28,7 @@ def record_call(
     note: str = "",
 ) -> Call:
     """A call attempt or a conversation (F8 counts them per account)."""
-    if outcome not in CALL_OUTCOMES:
+    if outcome not in tuple(CallOutcome):
         raise ActionError(f"call outcome must be attempt or conversation, not {outcome!r}")
     if at.tzinfo is None:
         raise ActionError("call time needs a UTC offset")

@@ -12,8 +12,9 @@ from outreach.actions.audit import ActionError, add_audited, audit
 from outreach.db.models import (
     Hold,
 )
+from outreach.vocabulary import HoldKind
 
-HOLD_KINDS = ("cease", "attorney", "dispute", "bankruptcy", "deceased")
+HOLD_KINDS = tuple(HoldKind)  # TEMP until the console split lands
 
 
 def set_hold(
@@ -27,8 +28,8 @@ def set_hold(
     reason: str = "",
 ) -> Hold:
     """Place a hold (idempotent: an active hold of the same kind and scope is returned)."""
-    if kind not in HOLD_KINDS:
-        raise ActionError(f"hold kind must be one of {', '.join(HOLD_KINDS)}, not {kind!r}")
+    if kind not in tuple(HoldKind):
+        raise ActionError(f"hold kind must be one of {', '.join(HoldKind)}, not {kind!r}")
     existing = session.scalars(_active_holds(debtor_id, kind, account_id)).first()
     if existing is not None:
         return existing

@@ -12,8 +12,7 @@ from outreach.actions.audit import ActionError, audit
 from outreach.db.models import (
     Debtor,
 )
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from outreach.vocabulary import WEEKDAYS
 
 
 def add_inconvenient_time(

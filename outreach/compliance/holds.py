@@ -9,15 +9,16 @@ from outreach.compliance import rules
 from outreach.compliance.policy import Policy
 from outreach.compliance.types import AccountSnapshot, Attempt, DebtorSnapshot
 from outreach.compliance.validation import validation_period_end
+from outreach.vocabulary import RESPONSE_KINDS, MessageKind
 
 # F6 still allows a notice that collection efforts end, or of a specific remedy.
-CEASE_ALLOWS: frozenset[str] = frozenset({"cease_ack", "remedy"})
+CEASE_ALLOWS: frozenset[str] = frozenset({MessageKind.CEASE_ACK, MessageKind.REMEDY})
 # F7 allows one message confirming the opt-out; counting it to one is the sender's job.
-OPT_OUT_ALLOWS: frozenset[str] = frozenset({"opt_out_confirmation"})
+OPT_OUT_ALLOWS: frozenset[str] = frozenset({MessageKind.OPT_OUT_CONFIRMATION})
 # F17 stops collection, not the notices: the validation notice itself, cease and remedy
 # notices, and answers to the consumer.
 DISPUTE_ALLOWS: frozenset[str] = frozenset(
-    {"validation_notice", "cease_ack", "remedy", "opt_out_confirmation", "reply"}
+    {MessageKind.VALIDATION_NOTICE, MessageKind.CEASE_ACK, MessageKind.REMEDY, *RESPONSE_KINDS}
 )
 
 _WHY: dict[str, str] = {

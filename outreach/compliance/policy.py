@@ -17,9 +17,8 @@ import us
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from outreach.compliance import rules
+from outreach.vocabulary import RESPONSE_KINDS, ContactChannel, MessageKind
 
-ChannelName = Literal["sms", "email", "letter", "call"]
-CHANNELS: tuple[ChannelName, ...] = ("sms", "email", "letter", "call")
 # A pseudo-state: New York City's DCWP rules, detected from the ZIP (compliance.places).
 CITY_PLACES: frozenset[str] = frozenset({"NYC"})
 
@@ -72,19 +71,20 @@ class ContactWindow(_Strict):
     default: Window = Window()
     # Per-channel override; null means the channel has no time-of-day restriction
     # (a letter is mailed, not received at a time of day).
-    channels: dict[ChannelName, Window | None] = Field(default_factory=dict)
+    channels: dict[ContactChannel, Window | None] = Field(default_factory=dict)
 
     def for_channel(self, channel: str) -> Window | None:
-        if channel in self.channels:
-            return self.channels[channel]
-        return self.default
+        key = ContactChannel(channel)
+        return self.channels.get(key, self.default)
 
 
 class FrequencyCap(_Strict):
     """At most `max` sent-or-unknown contacts on `channels` in any rolling `days` days."""
 
     id: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    channels: list[ChannelName] = Field(default_factory=list, description="empty = every channel")
+    channels: list[ContactChannel] = Field(
+        default_factory=list, description="empty = every channel"
+    )
     max: int = Field(ge=1)
     days: int = Field(ge=1, le=366)
     per: Literal["debtor", "account"] = "debtor"
@@ -139,7 +139,7 @@ class StateRule(_Strict):
     # Extra caps, reported under the state's id (e.g. "MA"). Empty channels = all, calls too.
     frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     # Channels that need the consumer's consent to the address (contact point consent).
-    consent_required: list[ChannelName] = Field(default_factory=list)
+    consent_required: list[ContactChannel] = Field(default_factory=list)
     # A license number every message to these debtors must show (CA Civ. Code 1788.11).
     license_number: str | None = Field(default=None, min_length=1)
 
@@ -168,14 +168,18 @@ class Policy(_Strict):
     # received after the period end stop holding collection messages.
     dispute_outside_validation_period: Literal["hold", "allow"] = "hold"
     # Message kinds an open promise to pay pauses until the day after it falls due.
-    promise_pauses: list[str] = Field(default_factory=lambda: ["collection"])
+    promise_pauses: list[MessageKind] = Field(default_factory=lambda: [MessageKind.COLLECTION])
     # Kinds that count as contacts but are never held back by caps: notices the law requires
     # or allows whatever the frequency.
-    cap_exempt_kinds: list[str] = Field(
-        default_factory=lambda: ["validation_notice", "cease_ack", "remedy"]
+    cap_exempt_kinds: list[MessageKind] = Field(
+        default_factory=lambda: [
+            MessageKind.VALIDATION_NOTICE,
+            MessageKind.CEASE_ACK,
+            MessageKind.REMEDY,
+        ]
     )
     # Answers to the consumer's own message: not counted, not capped, not windowed.
-    responses: list[str] = Field(default_factory=lambda: ["reply", "opt_out_confirmation"])
+    responses: list[MessageKind] = Field(default_factory=lambda: list(RESPONSE_KINDS))
     content: ContentRules = ContentRules()
     # Keyed by state code (MA, WA, CA, FL, ...) or "NYC".
     states: dict[str, StateRule] = Field(default_factory=dict)
@@ -226,7 +230,7 @@ class Policy(_Strict):
     def _consent_by_channel(self) -> dict[str, frozenset[str]]:
         return {
             channel: frozenset(k for k, s in self.states.items() if channel in s.consent_required)
-            for channel in CHANNELS
+            for channel in ContactChannel
         }
 
     def consent_places(self, channel: str, places: frozenset[str]) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """Rule ids the compliance layer reports, so decisions, logs and the UI name rules the same way.
 
-Ids starting with "F" follow /work/shared/REFERENCE.md. Others are policy-level rules with no
+Ids starting with "F" follow the team's rule reference (`../shared/REFERENCE.md` from the
+repository root). Others are policy-level rules with no
 single federal section behind them: "bankruptcy", "deceased", "holiday", "promise",
 "sms-segments"; and a state override reports the state's own id, as keyed in policy.yaml
 ("MA", "WA", "CA", "FL", or "NYC" for New York City).

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from outreach.compliance import rules
 from outreach.compliance.engine import evaluate
 from outreach.compliance.places import places, state_code
-from outreach.compliance.policy import CHANNELS, ChannelName, Policy
+from outreach.compliance.policy import Policy
 from outreach.compliance.timezones import candidate_zones, is_zone
 from outreach.compliance.types import (
     AccountSnapshot,
@@ -27,12 +27,12 @@ from outreach.compliance.types import (
     EmailAddress,
     InconvenientTime,
 )
+from outreach.vocabulary import WEEKDAYS, CallOutcome, ContactChannel
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KNOWN_HOLDS: frozenset[str] = frozenset(
     {"cease", "attorney", "bankruptcy", "deceased", "dispute"}
-    | {f"opt_out:{channel}" for channel in CHANNELS}
+    | {f"opt_out:{channel}" for channel in ContactChannel}
 )
 _ZIP = re.compile(r"^\d{5}(?:-\d{4})?$")
 _HHMM = re.compile(r"^\d{2}:\d{2}$")
@@ -123,7 +123,7 @@ class InconvenientIn(_In):
     start: HHMM
     end: HHMM
     days: list[Weekday] | None = Field(None, min_length=1)
-    channel: ChannelName | None = None
+    channel: ContactChannel | None = None
 
 
 class DebtorIn(_In):
@@ -149,15 +149,15 @@ class AccountIn(_In):
 
 
 class HistoryIn(_In):
-    channel: ChannelName
+    channel: ContactChannel
     at: AwareDatetime
-    kind: Literal["attempt", "conversation"] = "attempt"
+    kind: CallOutcome = CallOutcome.ATTEMPT
     account_id: int | None = None  # default: the scenario's account
 
 
 class Scenario(_In):
     now: AwareDatetime
-    channel: ChannelName
+    channel: ContactChannel
     to: str | None = None
     debtor: DebtorIn = DebtorIn()
     account: AccountIn = AccountIn()

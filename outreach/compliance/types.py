@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
+
+from outreach.vocabulary import CallOutcome, MessageKind
 
 
 class Verdict(StrEnum):
@@ -72,7 +74,7 @@ class Contact:
 
     at: datetime
     channel: str
-    kind: Literal["attempt", "conversation"] = "attempt"
+    kind: CallOutcome = CallOutcome.ATTEMPT
     account_id: int | None = None
 
 
@@ -82,9 +84,7 @@ class Attempt:
 
     channel: str
     to: str | None = None
-    # Or "validation_notice", "cease_ack", "remedy", "opt_out_confirmation",
-    # "promise_followup", "reply".
-    kind: str = "collection"
+    kind: str = MessageKind.COLLECTION  # a MessageKind value
     content: str | None = None  # rendered text: when given, the content checks run too
     threatens_suit: bool = False  # the template declares it (F18 blocks it on time-barred debt)
     first_contact: bool | None = None  # for the F14 check; None = derived from the history

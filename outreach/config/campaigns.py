@@ -12,9 +12,7 @@ from pydantic import (
 )
 
 from outreach.config.files import ConfigError, Model, load_yaml_model
-
-StepChannel = Literal["sms", "email", "letter"]
-
+from outreach.vocabulary import STEP_KINDS, Channel, MessageKind
 
 OnlyIf = Literal["email_on_file", "phone_on_file", "address_on_file"]
 
@@ -35,9 +33,6 @@ DEFAULT_STOP_WHEN: tuple[StopWhen, ...] = (
 )
 
 
-MessageKind = Literal["collection", "validation_notice", "cease_ack", "remedy"]
-
-
 class Segment(Model):
     """Which accounts a campaign enrolls. Every set field must match."""
 
@@ -54,11 +49,18 @@ class Segment(Model):
 class Step(Model):
     id: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     day: int = Field(ge=0, le=3650, description="days after enrollment")
-    channel: StepChannel
+    channel: Channel
     template: str = Field(min_length=1)
-    kind: MessageKind = "collection"
+    kind: MessageKind = MessageKind.COLLECTION
     only_if: list[OnlyIf] = Field(default_factory=list)
     skip_if: list[SkipIf] = Field(default_factory=list)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind_of_a_step(cls, kind: MessageKind) -> MessageKind:
+        if kind not in STEP_KINDS:
+            raise ValueError(f"a step's kind is one of {', '.join(STEP_KINDS)}, not '{kind}'")
+        return kind
 
     @model_validator(mode="after")
     def _template_matches_channel(self) -> Step:

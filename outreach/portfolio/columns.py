@@ -51,9 +51,6 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
 COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 
-HOLD_KINDS = ("cease", "attorney", "bankruptcy", "deceased", "dispute")
-
-
 PHONE_TYPES = ("mobile", "home", "work")
 
 

@@ -24,8 +24,9 @@ from outreach.portfolio.cells import (
     parse_zip,
     phone_parser,
 )
-from outreach.portfolio.columns import CONSENTS, EMAIL_TYPES, HOLD_KINDS, PHONE_TYPES
+from outreach.portfolio.columns import CONSENTS, EMAIL_TYPES, PHONE_TYPES
 from outreach.portfolio.report import RowError
+from outreach.vocabulary import HoldKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,7 @@ class RowParser:
         }
         account["state"] = get("account_state", parse_state) or address["state"]
 
-        hold_kind = get("hold", parse_choice(HOLD_KINDS))
+        hold_kind = get("hold", parse_choice(tuple(HoldKind)))
         hold_scope = get("hold_scope", parse_choice(("debtor", "account")))
         if hold_scope is not None and hold_kind is None and cells.get("hold", "") == "":
             errors.append(RowError(line, "hold_scope", "given without a hold", external))

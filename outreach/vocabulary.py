@@ -1,0 +1,92 @@
+"""The words every layer shares: channels, message kinds and states, holds, call outcomes.
+
+One definition each. This module imports nothing of outreach, so every package may use it,
+the pure compliance rules included. The members are `StrEnum`s: they compare equal to,
+store and serialize as their plain strings ("sms", "planned"), which the database, the
+config files, the JSON API and `outreach compliance explain` already use.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class Channel(StrEnum):
+    """What a message goes out on: a campaign step, a message row, a channel adapter."""
+
+    SMS = "sms"
+    EMAIL = "email"
+    LETTER = "letter"
+
+
+class ContactChannel(StrEnum):
+    """What the compliance rules count and window: the message channels and calls agents
+    place (calls are recorded, never sent by outreach)."""
+
+    SMS = "sms"
+    EMAIL = "email"
+    LETTER = "letter"
+    CALL = "call"
+
+
+class MessageKind(StrEnum):
+    """Why a message is sent; the compliance rules treat each kind differently."""
+
+    COLLECTION = "collection"  # a campaign's reminder: capped, windowed, paused by a promise
+    VALIDATION_NOTICE = "validation_notice"  # the Regulation F notice: never capped
+    CEASE_ACK = "cease_ack"  # acknowledging a cease request: allowed under a cease hold
+    REMEDY = "remedy"  # a notice of a specific remedy: allowed under a cease hold
+    PROMISE_FOLLOWUP = "promise_followup"  # planned after a promise to pay
+    REPLY = "reply"  # an answer to the consumer's SMS: not counted, capped or windowed
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation"  # the one confirmation of a STOP
+
+
+# The kinds a campaign step may declare; the others are planned by outreach itself.
+STEP_KINDS: Final = (
+    MessageKind.COLLECTION,
+    MessageKind.VALIDATION_NOTICE,
+    MessageKind.CEASE_ACK,
+    MessageKind.REMEDY,
+)
+# Answers to the consumer: never the message a reply is taken to answer.
+RESPONSE_KINDS: Final = (MessageKind.REPLY, MessageKind.OPT_OUT_CONFIRMATION)
+
+
+class MessageState(StrEnum):
+    """A message's place in the state machine (docs/architecture.md draws it)."""
+
+    PLANNED = "planned"
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+    UNKNOWN = "unknown"
+    DEFERRED = "deferred"
+    BLOCKED = "blocked"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class HoldKind(StrEnum):
+    """Holds that stop collection contact (opt-outs are per contact point, not holds)."""
+
+    CEASE = "cease"
+    ATTORNEY = "attorney"
+    DISPUTE = "dispute"
+    BANKRUPTCY = "bankruptcy"
+    DECEASED = "deceased"
+
+
+class CallOutcome(StrEnum):
+    """A call an agent placed: F8 counts attempts and quiets the line after a conversation."""
+
+    ATTEMPT = "attempt"
+    CONVERSATION = "conversation"
+
+
+# Lower-case three-letter weekdays, Monday first (stated inconvenient times, the schedule).
+WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
