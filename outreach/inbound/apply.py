@@ -9,7 +9,6 @@ MessageSid finds its row and gets the replies already given, changing nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,23 +21,22 @@ from outreach.actions.casework import create_task
 from outreach.actions.contacts import set_opt_out
 from outreach.actions.holds import set_hold
 from outreach.actions.money import FollowUp, record_promise
-from outreach.compliance import DebtorSnapshot, candidate_zones
 from outreach.config.settings import InboundSettings
-from outreach.db.models import Account, ContactPoint, Debtor, InboundMessage, Message, MessageState
+from outreach.db.models import Account, InboundMessage
 from outreach.inbound.intents import CARRIER_HELP, CARRIER_START, CARRIER_STOP, Intent, IntentKind
 from outreach.inbound.intents import parse as parse_intent
 from outreach.inbound.replies import ReplyRenderer, date_text
+from outreach.inbound.reply_log import Reply, log_replies
+from outreach.inbound.sender import Sender, identify_sender, sender_zones
 from outreach.links import LinkBuilder
 from outreach.masking import mask
-from outreach.pipeline import outbox
-from outreach.pipeline.outbox import Transition
 from outreach.render.message_context import local_today
+from outreach.vocabulary import MessageKind
 
 log = logging.getLogger(__name__)
 
+
 ACTOR = "debtor:sms"
-REPLY_KIND = "reply"
-CONFIRMATION_KIND = "opt_out_confirmation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,28 +67,6 @@ class InboundServices:
     links: LinkBuilder
 
 
-@dataclass
-class _Reply:
-    name: str
-    text: str
-    kind: str = REPLY_KIND
-
-
-@dataclass
-class _Sender:
-    """Who the number belongs to, as far as the portfolio can tell."""
-
-    points: list[ContactPoint]
-    debtor: Debtor | None
-    account: Account | None
-    open_accounts: list[Account]
-    shared: bool  # the number is on file for several debtors
-
-    @property
-    def known(self) -> bool:
-        return self.debtor is not None
-
-
 def replay(session: Session, sid: str) -> SmsOutcome | None:
     """The outcome already recorded for this MessageSid, if any (Twilio retries)."""
     row = session.scalars(select(InboundMessage).where(InboundMessage.provider_id == sid)).first()
@@ -118,8 +94,8 @@ def handle_sms(
     session.add(inbound)
     session.flush()  # the unique MessageSid: a concurrent duplicate fails here
 
-    sender = _identify(session, sms.from_)
-    today = local_today(now, _zones(session, sender, sms.from_))
+    sender = identify_sender(session, sms.from_)
+    today = local_today(now, sender_zones(session, sender, sms.from_))
     intent = parse_intent(
         sms.body,
         today=today,
@@ -135,7 +111,7 @@ def handle_sms(
     inbound.intent = intent.kind.value
     inbound.action = action
     inbound.raw = {"form": sms.form, "replies": [r.text for r in replies]}
-    _log_replies(session, now, sms, sender, inbound, replies)
+    log_replies(session, now, sender, inbound, replies)
     log.info("inbound sms %s from %s: %s -> %s", inbound.id, mask(sms.from_), intent.kind, action)
     return SmsOutcome(inbound.id, intent.kind.value, action, tuple(r.text for r in replies))
 
@@ -149,7 +125,7 @@ class _Handler:
         now: datetime,
         sms: InboundSms,
         services: InboundServices,
-        sender: _Sender,
+        sender: Sender,
         inbound: InboundMessage,
         intent: Intent,
         language: str,
@@ -165,10 +141,10 @@ class _Handler:
         self.intent = intent
         self.language = language
 
-    def reply(self, name: str, kind: str = REPLY_KIND, **values: Any) -> _Reply:
-        return _Reply(name, self.renderer.render(name, self.language, **values), kind)
+    def reply(self, name: str, kind: MessageKind = MessageKind.REPLY, **values: Any) -> Reply:
+        return Reply(name, self.renderer.render(name, self.language, **values), kind)
 
-    def run(self) -> tuple[str, list[_Reply]]:
+    def run(self) -> tuple[str, list[Reply]]:
         kind = self.intent.kind
         if kind is IntentKind.OPT_OUT:
             return self.opt_out()
@@ -206,7 +182,7 @@ class _Handler:
         exact = self.sms.body.strip().strip(".!").casefold()
         return self.settings.provider_handles_keywords and exact in keywords
 
-    def opt_out(self) -> tuple[str, list[_Reply]]:
+    def opt_out(self) -> tuple[str, list[Reply]]:
         reason = f"SMS reply ({self.intent.matched})"
         changed = [
             p
@@ -225,7 +201,7 @@ class _Handler:
             return action + "; confirmation off", []
         if self._provider_answers(CARRIER_STOP):
             return action + "; the provider confirmed", []
-        return action + "; confirmed", [self.reply("opt_out", CONFIRMATION_KIND)]
+        return action + "; confirmed", [self.reply("opt_out", MessageKind.OPT_OUT_CONFIRMATION)]
 
     def _opted_out_before(self) -> bool:
         """An unknown number that already said stop (and not start since) gets no second
@@ -242,7 +218,7 @@ class _Handler:
         ).first()
         return last == IntentKind.OPT_OUT
 
-    def opt_in(self) -> tuple[str, list[_Reply]]:
+    def opt_in(self) -> tuple[str, list[Reply]]:
         changed = [
             p
             for p in self.sender.points
@@ -259,7 +235,7 @@ class _Handler:
 
     # --- debtor requests --------------------------------------------------------------------
 
-    def dispute(self) -> tuple[str, list[_Reply]]:
+    def dispute(self) -> tuple[str, list[Reply]]:
         debtor = self.sender.debtor
         assert debtor is not None
         accounts = self.sender.open_accounts
@@ -290,7 +266,7 @@ class _Handler:
         action = f"dispute hold on {len(accounts)} account(s)" if accounts else "dispute hold"
         return action, [self.reply("dispute", accounts=max(len(accounts), 1))]
 
-    def pay(self) -> tuple[str, list[_Reply]]:
+    def pay(self) -> tuple[str, list[Reply]]:
         account = self.sender.account
         if account is None:
             self._to_inbox("pay link: several accounts")
@@ -301,7 +277,7 @@ class _Handler:
             self.reply("pay", account=_view(account), pay_url=url, days=self.settings.pay_link_days)
         ]
 
-    def promise(self) -> tuple[str, list[_Reply]]:
+    def promise(self) -> tuple[str, list[Reply]]:
         account = self.sender.account
         intent = self.intent
         if account is None or not intent.complete_promise:
@@ -336,7 +312,7 @@ class _Handler:
             )
         ]
 
-    def callback(self) -> tuple[str, list[_Reply]]:
+    def callback(self) -> tuple[str, list[Reply]]:
         debtor = self.sender.debtor
         assert debtor is not None
         task = create_task(
@@ -368,130 +344,6 @@ class _Handler:
 def _view(account: Account) -> dict[str, str]:
     """What a reply may say about an account: the creditor and the masked number."""
     return {"creditor": account.creditor, "account_ref": mask(account.account_number)}
-
-
-def _identify(session: Session, phone: str) -> _Sender:
-    points = list(
-        session.scalars(
-            select(ContactPoint)
-            .where(ContactPoint.kind == "phone", ContactPoint.value == phone)
-            .order_by(ContactPoint.id)
-        )
-    )
-    debtor_ids = sorted({p.debtor_id for p in points})
-    last = _last_sms(session, phone, debtor_ids)
-    debtor_id = debtor_ids[0] if len(debtor_ids) == 1 else (last.debtor_id if last else None)
-    if debtor_id is None:
-        return _Sender(points, None, None, [], shared=len(debtor_ids) > 1)
-    debtor = session.get(Debtor, debtor_id)
-    open_accounts = list(
-        session.scalars(
-            select(Account)
-            .where(Account.debtor_id == debtor_id, Account.status == "open")
-            .order_by(Account.id)
-        )
-    )
-    by_id = {a.id: a for a in open_accounts}
-    account = (
-        by_id.get(last.account_id)
-        if last is not None and last.debtor_id == debtor_id and last.account_id in by_id
-        else (open_accounts[0] if len(open_accounts) == 1 else None)
-    )
-    return _Sender(points, debtor, account, open_accounts, shared=len(debtor_ids) > 1)
-
-
-def _last_sms(session: Session, phone: str, debtor_ids: Sequence[int]) -> Message | None:
-    """The latest SMS we sent to this number: the message a reply most likely answers."""
-    if not debtor_ids:
-        return None
-    return session.scalars(
-        select(Message)
-        .where(
-            Message.debtor_id.in_(debtor_ids),
-            Message.channel == "sms",
-            Message.to_address == phone,
-            Message.sent_at.is_not(None),
-            Message.kind.not_in((REPLY_KIND, CONFIRMATION_KIND)),
-        )
-        .order_by(Message.sent_at.desc(), Message.id.desc())
-        .limit(1)
-    ).first()
-
-
-def _zones(session: Session, sender: _Sender, phone: str) -> tuple[str, ...]:
-    """Where the debtor is, for "Friday" and "tomorrow": the same evidence the contact
-    window uses (stated zone, address, this phone)."""
-    state = zip_code = None
-    if sender.debtor is not None:
-        address = session.scalars(
-            select(ContactPoint).where(
-                ContactPoint.debtor_id == sender.debtor.id, ContactPoint.kind == "address"
-            )
-        ).first()
-        if address is not None and address.address:
-            state, zip_code = address.address.get("state"), address.address.get("zip")
-    return candidate_zones(
-        DebtorSnapshot(
-            state=state,
-            zip=zip_code,
-            timezone=sender.debtor.stated_timezone if sender.debtor else None,
-            phones=(phone,),
-        )
-    )
-
-
-def _log_replies(
-    session: Session,
-    now: datetime,
-    sms: InboundSms,
-    sender: _Sender,
-    inbound: InboundMessage,
-    replies: Sequence[_Reply],
-) -> None:
-    """Each reply is an outbound message in the log, already sent (it went out as TwiML),
-    linked to the inbound one. A number shared by several debtors logs it on the first;
-    replies to unknown numbers have no debtor to log against: their text stays on the
-    inbound row (raw["replies"])."""
-    debtor_id = sender.debtor.id if sender.debtor else None
-    if debtor_id is None and sender.points:  # a shared number: log it once, on the first
-        debtor_id = sender.points[0].debtor_id
-    if debtor_id is None:
-        return
-    point = next((p for p in sender.points if p.debtor_id == debtor_id), None)
-    for r in replies:
-        message = Message(
-            debtor_id=debtor_id,
-            account_id=sender.account.id if sender.account else None,
-            campaign=None,
-            channel="sms",
-            kind=r.kind,
-            template=f"sms/replies/{r.name}",
-            contact_point_id=point.id if point else None,
-            to_address=sms.from_,
-            body=r.text,
-            state=MessageState.SENT,
-            due_at=now,
-            sent_at=now,
-            created_at=now,
-            updated_at=now,
-            attempts=1,
-            in_reply_to_id=inbound.id,
-        )
-        session.add(message)
-        session.flush()
-        outbox.record_events(
-            session,
-            [
-                Transition(
-                    message.id,
-                    None,
-                    MessageState.SENT,
-                    "inbound",
-                    {"reason": f"reply to inbound {inbound.id}", "via": "twiml"},
-                )
-            ],
-            now,
-        )
 
 
 __all__ = ["InboundServices", "InboundSms", "SmsOutcome", "handle_sms", "replay"]
