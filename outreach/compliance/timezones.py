@@ -8,6 +8,7 @@ except a zone the consumer stated, which replaces everything else.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -65,9 +66,10 @@ def is_zone(name: str) -> bool:
 @lru_cache(maxsize=1)
 def _zip_index() -> dict[str, tuple[str, str, str]]:
     """ZIP -> (zone, state, county), built once: zipcodes.matching scans all 42k ZIPs."""
+    rows: list[dict[str, Any]] = zipcodes.list_all()  # type: ignore[no-untyped-call]
     return {
         z["zip_code"]: (z.get("timezone") or "", z.get("state") or "", z.get("county") or "")
-        for z in zipcodes.list_all()
+        for z in rows
     }
 
 

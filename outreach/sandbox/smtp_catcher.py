@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
@@ -29,7 +29,7 @@ class _Controller(Controller):
         sockets = getattr(self.server, "sockets", None)  # an asyncio.Server once bound
         if self.port == 0 and sockets:
             self.port = sockets[0].getsockname()[1]
-        super()._trigger_server()
+        super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
 _KEY = re.compile(r"^(\d+)\.M(\d+)P\d+Q(\d+)")
@@ -89,8 +89,8 @@ def build_dsn(
         f"{returned}"
         f"\r\n--{boundary}--\r\n"
     )
-    dsn: Any = email.message_from_bytes(raw.encode("utf-8"), policy=email.policy.default)
-    return dsn
+    # policy.default builds EmailMessage objects; the stub types the result as Message.
+    return cast(EmailMessage, email.message_from_bytes(raw.encode(), policy=email.policy.default))
 
 
 class _BouncingMailbox(Mailbox):
