@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
@@ -89,8 +89,7 @@ def build_dsn(
         f"{returned}"
         f"\r\n--{boundary}--\r\n"
     )
-    # policy.default builds EmailMessage objects; the stub types the result as Message.
-    return cast(EmailMessage, email.message_from_bytes(raw.encode(), policy=email.policy.default))
+    return email.message_from_bytes(raw.encode("utf-8"), policy=email.policy.default)
 
 
 class _BouncingMailbox(Mailbox):
