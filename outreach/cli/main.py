@@ -439,7 +439,7 @@ from outreach.cli.users import users  # noqa: E402
 main.add_command(users)
 
 
-from outreach.cli.compliance import attempts, compliance, inconvenient  # noqa: E402
+from outreach.cli.records import attempts, compliance, inconvenient  # noqa: E402
 
 main.add_command(compliance)
 main.add_command(attempts)
