@@ -1,110 +1,38 @@
-"""`outreach compliance explain`, `outreach attempts add`, `outreach inconvenient add|list|remove`.
+"""`outreach attempts add` and `outreach inconvenient add|list|remove`: casework an agent records
+from the shell, applied through `outreach.actions` (which validates and audits).
 
-`explain` is a stable scripting interface (README, "Compliance decisions"): one JSON scenario
-in, one JSON decision out, exit 2 and one line on stderr naming the field for bad input.
-Imports stay inside the commands so `outreach --help` stays fast.
+Debtors and accounts are named by external id; bad input exits 2 with one line naming the field.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
+
+from outreach.cli.common import BadField, config_dir
+from outreach.config.files import ConfigError
+from outreach.config.loader import Config
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from outreach.compliance.policy import Policy
     from outreach.db.models import Account, Debtor
-
-
-class BadInput(click.ClickException):
-    """Exit 2 with exactly one line on stderr: `error: FIELD: what is wrong`."""
-
-    exit_code = 2
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
-
-
-def _config_dir(ctx: click.Context) -> Path:
-    configured = (ctx.find_root().obj or {}).get("config_dir")
-    return Path(configured or os.environ.get("OUTREACH_CONFIG_DIR") or "config")
-
-
-def _policy(ctx: click.Context, path: Path | None) -> Policy:
-    from outreach.compliance.policy import Policy
-    from outreach.config.files import ConfigError, load_yaml_model
-
-    try:
-        return load_yaml_model(path or _config_dir(ctx) / "policy.yaml", Policy)
-    except ConfigError as exc:
-        raise BadInput(" / ".join(str(exc).splitlines())) from exc
-
-
-# --- compliance explain --------------------------------------------------------------------
-
-
-@click.group()
-def compliance() -> None:
-    """Ask the compliance engine about a contact, without a database."""
-
-
-@compliance.command()
-@click.option(
-    "--file",
-    "source",
-    type=click.File("r", encoding="utf-8"),
-    default="-",
-    help="The JSON scenario (default: standard input).",
-)
-@click.option(
-    "--policy",
-    "policy_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Policy file (default: policy.yaml in the configuration folder).",
-)
-@click.option("--pretty", is_flag=True, help="Indent the JSON output.")
-@click.pass_context
-def explain(ctx: click.Context, source: IO[str], policy_path: Path | None, pretty: bool) -> None:
-    """Decide one scenario: allow, defer (until when) or block, with rule ids and reasons."""
-    from outreach.compliance.scenario import ScenarioError, decide, parse
-
-    policy = _policy(ctx, policy_path)
-    try:
-        data = json.load(source)
-    except json.JSONDecodeError as exc:
-        raise BadInput(
-            f"input: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    try:
-        scenario = parse(data)
-        decision = decide(scenario, policy)
-    except ScenarioError as exc:
-        raise BadInput(str(exc)) from exc
-    click.echo(json.dumps(decision, indent=2 if pretty else None, ensure_ascii=False))
-
-
-# --- calls and inconvenient times (through outreach.actions) --------------------------------
 
 
 @contextmanager
 def _session(ctx: click.Context) -> Iterator[Session]:
-    from outreach.config.files import ConfigError
-    from outreach.config.loader import Config
     from outreach.db.engine import make_engine, session_factory
 
     try:
-        config = Config(_config_dir(ctx))
+        config = Config(config_dir(ctx))
     except ConfigError as exc:
-        raise BadInput(" / ".join(str(exc).splitlines())) from exc
+        raise BadField.from_config(exc) from exc
     engine = make_engine(config.database_url)
     try:
         with session_factory(engine).begin() as session:
@@ -120,7 +48,7 @@ def _debtor(session: Session, external_id: str) -> Debtor:
 
     debtor = session.scalars(select(Debtor).where(Debtor.external_id == external_id)).first()
     if debtor is None:
-        raise BadInput(f"--debtor: no debtor {external_id!r}")
+        raise BadField(f"--debtor: no debtor {external_id!r}")
     return debtor
 
 
@@ -136,10 +64,10 @@ def _account(session: Session, debtor: Debtor, external_id: str | None) -> Accou
         if not accounts:
             return None
         names = ", ".join(a.external_id for a in accounts)
-        raise BadInput(f"--account: debtor {debtor.external_id} has several accounts ({names})")
+        raise BadField(f"--account: debtor {debtor.external_id} has several accounts ({names})")
     found = next((a for a in accounts if a.external_id == external_id), None)
     if found is None:
-        raise BadInput(f"--account: no account {external_id!r} for debtor {debtor.external_id}")
+        raise BadField(f"--account: no account {external_id!r} for debtor {debtor.external_id}")
     return found
 
 
@@ -201,7 +129,7 @@ def attempts_add(
                 note=note,
             )
         except ActionError as exc:
-            raise BadInput(str(exc)) from exc
+            raise BadField(str(exc)) from exc
         result = {
             "id": call.id,
             "debtor": debtor.external_id,
@@ -222,9 +150,9 @@ def _aware(value: str, option: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise BadInput(f"{option}: not an ISO-8601 date-time: {value!r}") from None
+        raise BadField(f"{option}: not an ISO-8601 date-time: {value!r}") from None
     if parsed.tzinfo is None:
-        raise BadInput(f"{option}: needs a UTC offset, e.g. {value}-05:00 or {value}Z")
+        raise BadField(f"{option}: needs a UTC offset, e.g. {value}-05:00 or {value}Z")
     return parsed
 
 
@@ -268,7 +196,7 @@ def inconvenient_add(
                 channel=channel,
             )
         except ActionError as exc:
-            raise BadInput(str(exc)) from exc
+            raise BadField(str(exc)) from exc
         count = len(debtor.inconvenient_times)
     click.echo(f"Recorded; {debtor_id} has {count} inconvenient time(s).")
 
@@ -307,5 +235,5 @@ def inconvenient_remove(ctx: click.Context, debtor_id: str, index: int, actor: s
         try:
             remove_inconvenient_time(session, datetime.now(UTC), _actor(actor), debtor, index)
         except ActionError as exc:
-            raise BadInput(f"INDEX: {exc}") from exc
+            raise BadField(f"INDEX: {exc}") from exc
     click.echo("Removed.")
