@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
 from outreach.actions.audit import ActionError
 from outreach.auth.users import ROLES, create_user, disable_user, find_user, mint_api_token
-from outreach.clock import SystemClock
+from outreach.cli.common import BadInput, console, load_runtime
 from outreach.db.users import User
 
-if TYPE_CHECKING:
-    from outreach.runtime import Runtime
-
 ACTOR = "cli"
-
-
-def _runtime(ctx: click.Context) -> Runtime:
-    from outreach.cli.main import _config
-    from outreach.runtime import Runtime
-
-    runtime = Runtime(_config(ctx), SystemClock())
-    runtime.migrate()
-    return runtime
 
 
 @click.group()
@@ -44,13 +30,11 @@ def users() -> None:
 @click.pass_context
 def add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
     """Create a user who can sign in to the console."""
-    from outreach.cli.main import BadInput
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    runtime = _runtime(ctx)
+    runtime = load_runtime(ctx, migrate=True)
     with runtime.factory.begin() as session:
         try:
             create_user(
@@ -67,9 +51,7 @@ def add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
 @click.pass_context
 def token(ctx: click.Context, name: str, label: str) -> None:
     """Mint an API token for NAME and print it once (only its hash is kept)."""
-    from outreach.cli.main import BadInput
-
-    runtime = _runtime(ctx)
+    runtime = load_runtime(ctx, migrate=True)
     with runtime.factory.begin() as session:
         user = find_user(session, name)
         if user is None:
@@ -85,7 +67,7 @@ def token(ctx: click.Context, name: str, label: str) -> None:
 @click.pass_context
 def list_(ctx: click.Context) -> None:
     """List users."""
-    runtime = _runtime(ctx)
+    runtime = load_runtime(ctx, migrate=True)
     table = Table("name", "role", "created", "last sign-in", "status")
     with runtime.factory() as session:
         for u in session.scalars(select(User).order_by(User.name)):
@@ -96,7 +78,7 @@ def list_(ctx: click.Context) -> None:
                 f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "",
                 "disabled" if u.disabled_at else "active",
             )
-    Console().print(table)
+    console.print(table)
 
 
 @users.command("disable")
@@ -104,9 +86,7 @@ def list_(ctx: click.Context) -> None:
 @click.pass_context
 def disable(ctx: click.Context, name: str) -> None:
     """Disable NAME: their sessions and API tokens stop working at once."""
-    from outreach.cli.main import BadInput
-
-    runtime = _runtime(ctx)
+    runtime = load_runtime(ctx, migrate=True)
     with runtime.factory.begin() as session:
         user = find_user(session, name)
         if user is None:

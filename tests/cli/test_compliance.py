@@ -352,3 +352,16 @@ def test_bad_policy_exits_2(tmp_path: Path) -> None:
     code, _, err = explain(sms(), "--policy", str(policy))
     assert code == 2
     assert "states" in err and "XY" in err
+
+
+def test_explain_needs_no_database(tmp_path: Path) -> None:
+    """explain reads only the policy: it works where no database is configured."""
+    scenario = {"now": "2026-11-24T10:00:00-05:00", "channel": "letter", "debtor": {"state": "PA"}}
+    result = CliRunner().invoke(
+        main,
+        ["--config-dir", str(tmp_path), "compliance", "explain", "--policy",
+         str(CONFIG_DIR / "policy.yaml")],
+        input=json.dumps(scenario),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["verdict"] == "allow"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -104,16 +103,3 @@ def test_inconvenient_times_add_list_remove(external_id: str, engine: Engine) ->
     assert out.strip() == "none"
     code, _, err = run("inconvenient", "remove", "--debtor", external_id, "3")
     assert code == 2 and "no inconvenient time #3" in err
-
-
-def test_explain_needs_no_database(tmp_path: Path) -> None:
-    """explain reads only the policy: it works where no database is configured."""
-    scenario = {"now": "2026-11-24T10:00:00-05:00", "channel": "letter", "debtor": {"state": "PA"}}
-    result = CliRunner().invoke(
-        main,
-        ["--config-dir", str(tmp_path), "compliance", "explain", "--policy",
-         str(CONFIG_DIR / "policy.yaml")],
-        input=json.dumps(scenario),
-    )  # fmt: skip
-    assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["verdict"] == "allow"

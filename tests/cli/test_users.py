@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from outreach.cli.main import main
 from outreach.clock import SimulatedClock
 from outreach.config.loader import Config
 from outreach.db.engine import make_engine
 from outreach.db.users import ApiToken, User
 from outreach.runtime import Runtime
 from outreach.web.app import create_app
-from tests.conftest import CONFIG_DIR
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, target)
-    monkeypatch.setenv("OUTREACH_DATABASE_URL", db_url)
-    monkeypatch.chdir(tmp_path)
-    return target
-
-
-def run(config_dir: Path, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["--config-dir", str(config_dir), *args], input=stdin)
-    return result.exit_code, result.stdout, result.stderr
+from tests.cli.conftest import invoke
 
 
 def test_add_token_list_and_disable(config_dir: Path, db_url: str, clock: SimulatedClock) -> None:
-    assert run(
+    assert invoke(
         config_dir,
         "users",
         "add",
@@ -45,7 +27,7 @@ def test_add_token_list_and_disable(config_dir: Path, db_url: str, clock: Simula
         "--password-stdin",
         stdin="a long passphrase\n",
     )[:2] == (0, "User ana (ops) created.\n")
-    code, token, _ = run(config_dir, "users", "token", "ana")
+    code, token, _ = invoke(config_dir, "users", "token", "ana")
     assert code == 0 and len(token.strip()) >= 40
     engine = make_engine(db_url)
     with engine.connect() as conn:
@@ -60,19 +42,19 @@ def test_add_token_list_and_disable(config_dir: Path, db_url: str, clock: Simula
     )
     assert api.get("/api/me").json() == {"name": "ana", "role": "ops"}
 
-    code, listing, _ = run(config_dir, "users", "list")
+    code, listing, _ = invoke(config_dir, "users", "list")
     assert code == 0 and "ana" in listing and "active" in listing
-    assert run(config_dir, "users", "disable", "ana")[:2] == (0, "User ana disabled.\n")
+    assert invoke(config_dir, "users", "disable", "ana")[:2] == (0, "User ana disabled.\n")
     assert api.get("/api/me").status_code == 401
     engine.dispose()
 
 
 def test_bad_input_exits_2_and_says_why(config_dir: Path) -> None:
-    code, _, err = run(
+    code, _, err = invoke(
         config_dir, "users", "add", "bo", "--role", "agent", "--password-stdin", stdin="short\n"
     )
     assert code == 2 and "password must be at least 10 characters" in err
-    code, _, err = run(config_dir, "users", "add", "bo", "--role", "boss", "--password-stdin")
+    code, _, err = invoke(config_dir, "users", "add", "bo", "--role", "boss", "--password-stdin")
     assert code == 2 and "'boss' is not one of 'agent', 'ops', 'admin'" in err
-    code, _, err = run(config_dir, "users", "token", "nobody")
+    code, _, err = invoke(config_dir, "users", "token", "nobody")
     assert code == 2 and "no user 'nobody'" in err

@@ -1,0 +1,48 @@
+"""`outreach check` and `outreach import`: exit codes, the check's messages, the import report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.conftest import invoke
+
+
+def test_check_passes_on_the_shipped_config(config_dir: Path) -> None:
+    code, out, _ = invoke(config_dir, "check")
+    assert code == 0, out
+    assert "2 campaigns" in out
+
+
+def test_check_names_a_missing_template_and_exits_2(config_dir: Path) -> None:
+    path = config_dir / "campaigns" / "standard.yaml"
+    path.write_text(path.read_text().replace("sms/reminder", "sms/remindr"))
+    code, _, err = invoke(config_dir, "check")
+    assert code == 2
+    assert "standard.yaml: steps.first-sms.template: no template 'sms/remindr'" in err
+
+
+def test_bad_campaign_file_exits_2_naming_file_and_field(config_dir: Path) -> None:
+    path = config_dir / "campaigns" / "standard.yaml"
+    path.write_text(path.read_text().replace("channel: sms", "channel: pager", 1))
+    code, _, err = invoke(config_dir, "check")
+    assert code == 2
+    assert "standard.yaml:" in err and "steps[2].channel" in err
+
+
+def test_import_reports_bad_rows_with_lines_and_is_idempotent(config_dir: Path) -> None:
+    sample = str(config_dir / "sample" / "portfolio.csv")
+    code, out, _ = invoke(config_dir, "import", sample, "--json")
+    assert code == 0
+    first = json.loads(out)
+    assert first["created"] > 200
+    assert {e["line"] for e in first["rejected"]} and all(e["reason"] for e in first["rejected"])
+    code, out, _ = invoke(config_dir, "import", sample, "--json")
+    again = json.loads(out)
+    assert again["created"] == 0 and again["updated"] == 0
+    assert again["rejected"] == first["rejected"]
+
+
+def test_import_of_a_missing_file_exits_2(config_dir: Path) -> None:
+    code, _, err = invoke(config_dir, "import", "nope.csv")
+    assert code == 2 and "nope.csv" in err
