@@ -34,6 +34,7 @@ RANKS: dict[str, int] = {
     "auth": 8,
     "services": 9,
     "runtime": 10,
+    "simulation": 11,
     "web": 11,
     "cli": 12,
 }

@@ -13,7 +13,7 @@ from rich.table import Table
 from outreach.cli.common import console, load_config, progress_bar
 
 if TYPE_CHECKING:
-    from outreach.sandbox.demo import DemoSummary
+    from outreach.simulation.demo import DemoSummary
 
 
 @click.command()
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 @click.pass_context
 def demo(ctx: click.Context, days: int, directory: Path, portfolio: Path | None) -> None:
     """Simulate DAYS days of the campaigns on a fresh SQLite file, end to end."""
-    from outreach.sandbox.demo import DEMO_START, run_demo
+    from outreach.simulation.demo import DEMO_START, run_demo
 
     config = load_config(ctx)
     if directory.exists():

@@ -1,0 +1,1 @@
+"""The real planner and dispatcher on a simulated clock: the demo (and, later, forecasts)."""
