@@ -18,7 +18,7 @@ from outreach.inbound.bounces import bounce_source
 from outreach.pipeline.scheduler import OutreachScheduler
 from outreach.runtime import SANDBOX_TWILIO_PREFIX, Runtime, smtp_catcher, twilio_store
 from outreach.sandbox.twilio_api import twilio_sandbox_router
-from outreach.web.api import router as api_router
+from outreach.web.api.router import router as api_router
 from outreach.web.console import install_console
 from outreach.web.public import public_router
 from outreach.web.webhooks import twilio_webhooks_router

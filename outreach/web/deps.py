@@ -1,12 +1,9 @@
-"""Who may use the console and the API: users, passwords, sessions, API tokens, CSRF, roles.
+"""The FastAPI dependencies that routes declare, as `Annotated` aliases: the runtime, one
+database session per request, and the signed-in user (console cookie or API bearer token)
+with the role a route needs and, for console forms, the CSRF check.
 
-No secret rests in the database in a usable form: passwords are argon2 hashes, and session
-cookies and API tokens are random values of which only the SHA-256 is stored, so a copy of
-the database signs nobody in. Failed sign-ins are audited and counted per user name and
-client address from the audit table itself, so the limit holds across processes and restarts.
-
-The service functions take a Session and leave the commit to the caller (like actions.py);
-the FastAPI dependencies at the end are what routes declare.
+The checks themselves live in `outreach.auth` (sessions, tokens, roles), which knows
+nothing of FastAPI; this module only wires them to requests and to 401/403 answers.
 """
 
 from __future__ import annotations
@@ -23,8 +20,8 @@ from sqlalchemy.orm import Session
 from outreach.auth.passwords import csrf_token, same_secret, token_digest
 from outreach.auth.sessions import SESSION_COOKIE, api_token_user, session_user
 from outreach.auth.users import has_role
-from outreach.db.users import User
 from outreach.runtime import Runtime
+from outreach.services.contract import Acting
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +34,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def db_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One session per request; routes that write commit it themselves."""
+    """One session per request; the services a route calls own their transactions."""
     with runtime.factory() as session:
         yield session
 
@@ -50,26 +47,24 @@ class SignInRequired(Exception):
 
 
 @dataclass(frozen=True)
-class Principal:
-    """The signed-in user of a request, and how the request authenticated."""
+class Principal(Acting):
+    """The signed-in user of a request at the request's time, and how it authenticated;
+    as an `Acting`, what a route passes to the services it calls."""
 
-    user: User
     csrf: str | None = None  # console only: the form token of this browser session
     session_token: str | None = None
-
-    @property
-    def actor(self) -> str:
-        return f"agent:{self.user.name}"
 
 
 def console_principal(request: Request, session: DbSession, runtime: RuntimeDep) -> Principal:
     token = request.cookies.get(SESSION_COOKIE)
-    user = session_user(session, token, runtime.clock.now()) if token else None
+    now = runtime.clock.now()
+    user = session_user(session, token, now) if token else None
     session.commit()  # end the read: SQLite's write lock must not outlive the check
     if user is None or token is None:
         raise SignInRequired()
     return Principal(
         user=user,
+        now=now,
         csrf=csrf_token(runtime.config.secret_key, token_digest(token)),
         session_token=token,
     )
@@ -83,10 +78,9 @@ def api_principal(
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    now = runtime.clock.now()
     user = (
-        api_token_user(session, credentials.credentials, runtime.clock.now())
-        if credentials is not None
-        else None
+        api_token_user(session, credentials.credentials, now) if credentials is not None else None
     )
     if user is None:
         raise HTTPException(
@@ -95,7 +89,7 @@ def api_principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     session.commit()  # last_used_at, if touched; and SQLite's lock must not outlive the check
-    return Principal(user=user)
+    return Principal(user=user, now=now)
 
 
 def _role_check(needed: str, principal: Principal) -> Principal:

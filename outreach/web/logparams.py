@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 
 import phonenumbers
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from outreach.queries.log import RULE_ID, LogFilter
+from outreach.queries.log import RULE_ID, LogFilter, LogPage, log_page
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -84,6 +85,13 @@ class LogParams(BaseModel):
         except phonenumbers.NumberParseException:
             raise ValueError(f"address: {self.address!r} is not a phone number or email") from None
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def page(self, session: Session, *, region: str, size: int) -> LogPage:
+        """The page of the log these filters ask for; ValueError names a bad address."""
+        address = self.to_address(region)
+        return log_page(
+            session, self.log_filter(), address=address, before_id=self.before, size=size
+        )
 
     def query(self, **override: Any) -> dict[str, str]:
         """The filters as query-string values (for links to other pages of the same list)."""

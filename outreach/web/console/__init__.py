@@ -17,7 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from outreach.web.console.pages import PREFIX, router
+from outreach.web.console.paths import PREFIX
+from outreach.web.console.router import router
 from outreach.web.console.templating import STATIC_DIR, page
 from outreach.web.deps import SignInRequired
 

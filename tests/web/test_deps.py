@@ -1,4 +1,5 @@
-"""Every console page and API call checks the role on the server.
+"""The web dependencies: every console page and API call checks the role on the server,
+and a console form's CSRF token works only with its own session.
 
 The table below lists each endpoint with the least role it needs. It is compared with the
 app's own routes, so a new endpoint without a line here fails the suite; then every
@@ -187,3 +188,15 @@ def test_console_posts_without_the_csrf_token_are_refused(
     fresh = TestClient(app)
     refused = fresh.post("/console/sign-in", data={"name": "root", "password": "x" * 12})
     assert refused.status_code == 403
+
+
+def test_a_csrf_token_only_works_with_its_own_session(
+    config: Config, engine: Engine, clock: SimulatedClock
+) -> None:
+    runtime, app = make_app(config, engine, clock)
+    add_user(runtime, "alice", "agent")
+    add_user(runtime, "mallory", "agent")
+    alice, mallory = TestClient(app), TestClient(app)
+    sign_in(alice, "alice")
+    stolen = sign_in(mallory, "mallory")
+    assert alice.post("/console/sign-out", data={"csrf_token": stolen}).status_code == 403

@@ -1,0 +1,11 @@
+"""The API's one router: the routes of every part (each under /api, tagged "api")."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from outreach.web.api import campaigns, debtors, inbox, messages, users
+
+router = APIRouter()
+for part in (users, messages, debtors, inbox, campaigns):
+    router.include_router(part.router)
