@@ -14,8 +14,6 @@ from outreach.db.models import (
 )
 from outreach.vocabulary import HoldKind
 
-HOLD_KINDS = tuple(HoldKind)  # TEMP until the console split lands
-
 
 def set_hold(
     session: Session,

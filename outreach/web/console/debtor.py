@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from outreach.actions.audit import ActionError
-from outreach.actions.holds import HOLD_KINDS
 from outreach.queries.debtor import debtor_view
 from outreach.queries.next_contact import next_contacts
 from outreach.queries.timeline import debtor_timeline
 from outreach.runtime import Runtime
 from outreach.services.debtors import DEBTOR_ACTIONS, DebtorAction, act_on_debtor, find_debtor
+from outreach.vocabulary import HoldKind
 from outreach.web.console.paths import PREFIX, console_router, see_other
 from outreach.web.console.templating import page
 from outreach.web.deps import AgentForm, ConsoleAgent, DbSession, Principal, RuntimeDep
@@ -48,7 +48,7 @@ def _debtor_page(
         timeline=debtor_timeline(session, debtor_id),
         next_contacts=next_contacts(session, debtor_id, runtime.config.policy, principal.now),
         now=principal.now,
-        hold_kinds=HOLD_KINDS,
+        hold_kinds=tuple(HoldKind),
     )
 
 
