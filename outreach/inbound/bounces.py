@@ -7,10 +7,11 @@ recipient's Status code (5.x.x permanent, 4.x.x transient) and the returned orig
 (our X-Outreach-Message-Id, the Message-ID) to find the message that bounced. Mail that is not
 an RFC 3464 report is reported as such and left for a person.
 
-Hard bounce (Action: failed, Status 5.x.x): the address is marked undeliverable and the
-message goes sent -> bounced. Soft bounce (delayed, or 4.x.x): recorded (an event on the
-message and the inbound row) and nothing else: the receiving server keeps retrying, the
-message stays sent and the address stays usable, so later messages still go to it.
+Hard bounce (Action: failed, Status 5.x.x): a `bounced` delivery event (inbound.events):
+the address is marked undeliverable and the message goes sent -> bounced. Soft bounce
+(delayed, or 4.x.x): recorded (an event on the message and the inbound row) and nothing
+else: the receiving server keeps retrying, the message stays sent and the address stays
+usable, so later messages still go to it.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.actions.contacts import mark_undeliverable
 from outreach.config.loader import Config
-from outreach.db.models import ContactPoint, InboundMessage, Message, MessageState
+from outreach.db.models import InboundMessage, Message, MessageState
+from outreach.inbound import events
+from outreach.inbound.events import DeliveryEvent, EventType, Recipient
 from outreach.masking import mask
 from outreach.pipeline import outbox
-from outreach.pipeline.outbox import Transition
+from outreach.pipeline.outbox import Changes, Transition
 
 log = logging.getLogger(__name__)
 
@@ -176,57 +178,60 @@ def apply_dsn(session: Session, now: datetime, dsn: Dsn, sender: str) -> BounceR
     session.flush()
     hard = [f for f in dsn.failures if f.hard]
     soft = [f for f in dsn.failures if f.soft and not f.hard]
-    done: list[str] = []
-    for failure in hard:
-        reason = f"hard bounce {failure.status}: {failure.diagnostic}"[:500]
-        for point in session.scalars(
-            select(ContactPoint).where(
-                ContactPoint.kind == "email", ContactPoint.value == failure.recipient
+    done = [f"{mask(f.recipient)} undeliverable ({f.status})" for f in hard]
+    first = (hard or soft or list(dsn.failures))[:1]
+    detail = {
+        "dsn": dsn.id,
+        "failures": [f"{f.action} {f.status}" for f in dsn.failures],
+        "diagnostic": first[0].diagnostic if first else "",
+    }
+    if hard:
+        # One event per bounced recipient; the first also moves the message sent -> bounced.
+        bounced = (
+            Transition(
+                message.id,
+                message.state,
+                MessageState.BOUNCED,
+                ACTOR,
+                detail,
+                Changes(error_code=hard[0].status, error_message=hard[0].diagnostic[:500]),
             )
-        ):
-            mark_undeliverable(session, now, ACTOR, point, reason=reason)
-        done.append(f"{mask(failure.recipient)} undeliverable ({failure.status})")
-    if message is not None:
-        first = (hard or soft or list(dsn.failures))[:1]
-        detail = {
-            "dsn": dsn.id,
-            "failures": [f"{f.action} {f.status}" for f in dsn.failures],
-            "diagnostic": first[0].diagnostic if first else "",
-        }
-        if hard:
-            moved = outbox.apply(
-                session,
-                [
-                    Transition(
-                        message.id,
-                        message.state,
-                        MessageState.BOUNCED,
-                        ACTOR,
-                        detail,
-                        {"error_code": hard[0].status, "error_message": hard[0].diagnostic[:500]},
-                    )
-                ],
-                now,
-                only_from=(MessageState.SENT, MessageState.DELIVERED, MessageState.UNKNOWN),
-            )
-            if moved:
-                done.append(f"message {message.id} bounced")
-        else:
-            # Soft: the receiving side retries; recorded, nothing changes.
-            outbox.record_events(
-                session,
-                [
-                    Transition(
-                        message.id,
-                        message.state,
-                        message.state,
-                        ACTOR,
-                        {**detail, "soft": "the receiving server retries"},
-                    )
-                ],
-                now,
-            )
-            done.append(f"message {message.id}: soft bounce recorded")
+            if message is not None
+            else None
+        )
+        moved = events.record(
+            session,
+            now,
+            [
+                DeliveryEvent(
+                    EventType.BOUNCED,
+                    bounced if i == 0 else None,
+                    Recipient("email", f.recipient),
+                    ACTOR,
+                    f"hard bounce {f.status}: {f.diagnostic}"[:500],
+                )
+                for i, f in enumerate(hard)
+            ],
+            only_from=(MessageState.SENT, MessageState.DELIVERED, MessageState.UNKNOWN),
+        )
+        if moved and message is not None:
+            done.append(f"message {message.id} bounced")
+    elif message is not None:
+        # Soft: the receiving side retries; recorded, nothing changes.
+        outbox.record_events(
+            session,
+            [
+                Transition(
+                    message.id,
+                    message.state,
+                    message.state,
+                    ACTOR,
+                    {**detail, "soft": "the receiving server retries"},
+                )
+            ],
+            now,
+        )
+        done.append(f"message {message.id}: soft bounce recorded")
     inbound.intent = "bounce_hard" if hard else ("bounce_soft" if soft else "dsn")
     inbound.action = "; ".join(done) or "recorded (no failure)"
     return BounceResult(inbound.id, len(hard), len(soft))

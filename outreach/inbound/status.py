@@ -8,8 +8,9 @@ from_state == to_state and `"ignored": "out of order"`, so the log shows every r
 
 Error codes that mean the number refuses our messages (21610 unsubscribed, 30004 blocked)
 opt the number out; 30005 (unknown handset: the number does not exist) marks it
-undeliverable. A callback for a MessageSid we never sent is answered 200 (so Twilio stops
-retrying) and logged: it may come from another application on the same account.
+undeliverable: both through inbound.events, the path a 21610 at send time takes too.
+A callback for a MessageSid we never sent is answered 200 (so Twilio stops retrying) and
+logged: it may come from another application on the same account.
 """
 
 from __future__ import annotations
@@ -21,15 +22,24 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.actions.contacts import mark_undeliverable, set_opt_out
-from outreach.db.models import ContactPoint, Message, MessageState
+from outreach.db.models import Message, MessageState
+from outreach.inbound import events
+from outreach.inbound.events import (
+    ERROR_TEXT,
+    TWILIO,
+    DeliveryEvent,
+    EventType,
+    Recipient,
+    twilio_reason,
+    twilio_refusal,
+)
 from outreach.masking import mask
 from outreach.pipeline import outbox
-from outreach.pipeline.outbox import Transition
+from outreach.pipeline.outbox import Changes, Transition
 
 log = logging.getLogger(__name__)
 
-ACTOR = "provider:twilio"
+ACTOR = TWILIO
 
 # Twilio's statuses -> ours. "queued", "sending", "sent" all mean Twilio has it: our "sent".
 PROVIDER_STATES: dict[str, str] = {
@@ -51,17 +61,6 @@ RANK: dict[str, int] = {
     MessageState.DELIVERED: 3,
     MessageState.UNDELIVERED: 3,
     MessageState.FAILED: 3,
-}
-OPT_OUT_CODES = frozenset({"21610", "30004"})
-DEAD_NUMBER_CODES = frozenset({"30005"})
-ERROR_TEXT = {
-    "21610": "Attempt to send to unsubscribed recipient",
-    "30003": "Unreachable destination handset",
-    "30004": "Message blocked",
-    "30005": "Unknown destination handset",
-    "30006": "Landline or unreachable carrier",
-    "30007": "Message filtered by the carrier",
-    "30008": "Unknown error",
 }
 
 
@@ -113,41 +112,32 @@ def record_status(
         return StatusResult(None, None, False)
     change = plan(message.state, status)
     detail: dict[str, str] = {"provider_status": status.lower()}
-    values: dict[str, str | None] = {}
+    values = Changes()
     if error_code:
         detail["error_code"] = error_code
-        values = {"error_code": error_code, "error_message": ERROR_TEXT.get(error_code)}
-    moved = False
-    if change.moves:
-        moved = bool(
-            outbox.apply(
-                session,
-                [Transition(message.id, message.state, change.to_state, ACTOR, detail, values)],
-                now,
-                # Forward only, even against a concurrent callback for the same message.
-                only_from=[s for s, r in RANK.items() if r < RANK[change.to_state]],
-            )
-        )
+        values = Changes(error_code=error_code, error_message=ERROR_TEXT.get(error_code))
+    refusal = twilio_refusal(error_code)
+    event = DeliveryEvent(
+        refusal or EventType(PROVIDER_STATES[status.lower()]),
+        (
+            Transition(message.id, message.state, change.to_state, ACTOR, detail, values)
+            if change.moves
+            else None
+        ),
+        Recipient("phone", message.to_address) if message.to_address else None,
+        ACTOR,
+        twilio_reason(error_code),
+    )
+    # Forward only, even against a concurrent callback for the same message.
+    forward = [s for s, r in RANK.items() if r < RANK[change.to_state]] if change.moves else []
+    moved = bool(events.record(session, now, [event], only_from=forward))
     if not moved:
         if change.ignored:
             detail["ignored"] = change.ignored
         outbox.record_events(
             session, [Transition(message.id, message.state, message.state, ACTOR, detail)], now
         )
-    if error_code in OPT_OUT_CODES | DEAD_NUMBER_CODES and message.to_address:
-        _refused_number(session, now, message.to_address, error_code)
+    if refusal is not None and message.to_address:
+        log.info("number %s refused by the carrier (%s)", mask(message.to_address), error_code)
     session.refresh(message)
     return StatusResult(message.id, message.state, moved)
-
-
-def _refused_number(session: Session, now: datetime, phone: str, code: str | None) -> None:
-    points = session.scalars(
-        select(ContactPoint).where(ContactPoint.kind == "phone", ContactPoint.value == phone)
-    )
-    reason = f"Twilio error {code}: {ERROR_TEXT.get(code or '', '')}"
-    for point in points:
-        if code in OPT_OUT_CODES:
-            set_opt_out(session, now, ACTOR, point, opted_out=True, reason=reason)
-        else:
-            mark_undeliverable(session, now, ACTOR, point, reason=reason)
-    log.info("number %s refused by the carrier (%s)", mask(phone), code)

@@ -3,14 +3,16 @@
 All state changes of the message log go through here, each with a MessageEvent, so the
 log is the audit trail. Claiming is one short transaction: `FOR UPDATE SKIP LOCKED` on
 PostgreSQL (many workers); on SQLite the `BEGIN IMMEDIATE` of outreach.db serializes it.
+A bulk transition reads the rows' states under the same lock before it writes them, so each
+event records the state the row really had, not the one the caller expected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -18,16 +20,39 @@ from sqlalchemy.orm import Session
 from outreach.db.models import DUE_STATES, CampaignRow, Message, MessageEvent, MessageState
 
 
+class Changes(TypedDict, total=False):
+    """The columns of a message a transition may change besides its state; a key that is
+    absent is left as it is, a key set to None clears the column."""
+
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    subject: str | None
+    body: str | None
+    html: str | None
+    to_address: str | None
+    contact_point_id: int | None
+    decision: dict[str, Any] | None
+    due_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    provider_id: str | None
+    artifact: str | None
+    error_code: str | None
+    error_message: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """One message moving from one state to another, with the columns that change."""
+    """One message moving from one state to another, with the columns that change.
+
+    `from_state` is what the caller expects; `apply` records the state the row really had."""
 
     message_id: int
     from_state: str | None
     to_state: str
     cause: str
     detail: dict[str, Any] | None = None
-    values: dict[str, Any] = field(default_factory=dict)
+    values: Changes = field(default_factory=lambda: Changes())
 
 
 def record_events(session: Session, transitions: Iterable[Transition], at: datetime) -> None:
@@ -55,22 +80,28 @@ def apply(
     lease_owner: str | None = None,
 ) -> list[Transition]:
     """Write transitions in bulk. With `only_from`/`lease_owner`, a row that moved on
-    meanwhile (say, reaped) is left alone and gets no event. Returns what took effect."""
+    meanwhile (say, reaped) is left alone and gets no event. Each event's `from_state` is the
+    row's state as read under the row lock (FOR UPDATE on PostgreSQL, the BEGIN IMMEDIATE
+    write lock on SQLite), so a message reaped to unknown reads `unknown -> sent`, never
+    `sending -> sent`. Returns what took effect, with those states."""
     if not transitions:
         return []
-    if only_from is not None or lease_owner is not None:
-        query = select(Message.id).where(Message.id.in_([t.message_id for t in transitions]))
-        if only_from is not None:
-            query = query.where(Message.state.in_(only_from))
-        if lease_owner is not None:
-            query = query.where(Message.lease_owner == lease_owner)
-        owned = set(session.scalars(query.with_for_update()))
-        transitions = [t for t in transitions if t.message_id in owned]
+    query = select(Message.id, Message.state).where(
+        Message.id.in_([t.message_id for t in transitions])
+    )
+    if only_from is not None:
+        query = query.where(Message.state.in_(only_from))
+    if lease_owner is not None:
+        query = query.where(Message.lease_owner == lease_owner)
+    states: dict[int, str] = {row.id: row.state for row in session.execute(query.with_for_update())}
+    transitions = [
+        replace(t, from_state=states[t.message_id]) for t in transitions if t.message_id in states
+    ]
     table = Message.__table__
     assert isinstance(table, Table)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for t in transitions:
-        values = {"state": t.to_state, "updated_at": at, **t.values}
+        values: dict[str, Any] = {"state": t.to_state, "updated_at": at, **t.values}
         # Bind names must differ from column names in an UPDATE's SET clause.
         row = {"_id": t.message_id, **{f"v_{k}": v for k, v in values.items()}}
         groups.setdefault(tuple(sorted(values)), []).append(row)

@@ -50,9 +50,9 @@ def segment_matches(segment: Segment, account: Account) -> bool:
 
 def insert_ignoring_duplicates(session: Session, model: Any) -> Insert:
     """INSERT ... ON CONFLICT DO NOTHING in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model).on_conflict_do_nothing()
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()
 
 
 def sync_campaigns(

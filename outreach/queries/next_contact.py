@@ -2,7 +2,8 @@
 engine's own answer, for the debtor page.
 
 `snapshot.load_debtor` builds exactly the snapshots the dispatcher builds (calls, promises,
-consent and all), so the answer here can never drift from what a send would meet.
+consent and all), and `pipeline.contacts.choose_contact` picks the address the dispatcher
+would send to, so the answer here can never drift from what a send would meet.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach.compliance import Attempt, Policy, Verdict, candidate_zones, evaluate
-from outreach.db.models import Account, ContactPoint
+from outreach.compliance import Attempt, Decision, Policy, Verdict, candidate_zones, evaluate
+from outreach.db.models import Account
+from outreach.pipeline.contacts import CONTACT_KIND, choose_contact
 from outreach.pipeline.snapshot import load_debtor
 
 CHANNELS = ("sms", "email", "letter", "call")
-CONTACT_KIND = {"sms": "phone", "call": "phone", "email": "email", "letter": "address"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def next_contacts(
     session: Session, debtor_id: int, policy: Policy, now: datetime
 ) -> list[NextContact]:
     """Per open account (or for the debtor alone if none) and channel, the engine's answer
-    for a collection message now; for each channel the best of the debtor's addresses."""
+    for a collection message now, for the address the dispatcher would choose."""
     batch = load_debtor(
         session, debtor_id, now, policy.longest_cap_days, exclude_kinds=policy.responses
     )
@@ -64,66 +65,48 @@ def next_contacts(
     for account in targets:
         account_snap = batch.account_snapshot(account.id if account else None, debtor_id)
         for channel in CHANNELS:
-            candidates = [
-                p for p in points if p.kind == CONTACT_KIND[channel] and p.undeliverable_at is None
-            ]
-            answers = [
-                (
-                    p,
-                    evaluate(
-                        Attempt(channel=channel, to=_to(p)),
-                        debtor,
-                        account_snap,
-                        history,
-                        policy,
-                        now,
-                        zones=zones,
-                    ),
-                )
-                for p in candidates
-            ]
-            out.append(_best(channel, account, answers, now))
+            point = choose_contact(points, channel, debtor.opted_out)
+            if point is None:
+                out.append(_none(channel, account))
+                continue
+            to = None if point.kind == "address" else point.value
+            decision = evaluate(
+                Attempt(channel=channel, to=to),
+                debtor,
+                account_snap,
+                history,
+                policy,
+                now,
+                zones=zones,
+            )
+            out.append(_answer(channel, account, point.value, decision, now))
     return out
 
 
-def _to(point: ContactPoint) -> str | None:
-    return None if point.kind == "address" else point.value
+def _none(channel: str, account: Account | None) -> NextContact:
+    return NextContact(
+        channel,
+        account.id if account else None,
+        account.external_id if account else None,
+        "none",
+        None,
+        None,
+        (),
+        (f"No usable {CONTACT_KIND[channel]} on file.",),
+    )
 
 
-def _best(
-    channel: str, account: Account | None, answers: list[tuple[ContactPoint, Any]], now: datetime
+def _answer(
+    channel: str, account: Account | None, to: str, decision: Decision, now: datetime
 ) -> NextContact:
-    account_id = account.id if account else None
-    account_ext = account.external_id if account else None
-    if not answers:
-        return NextContact(
-            channel,
-            account_id,
-            account_ext,
-            "none",
-            None,
-            None,
-            (),
-            (f"No usable {CONTACT_KIND[channel]} on file.",),
-        )
-
-    def when(decision: Any) -> datetime:
-        if decision.verdict is Verdict.ALLOW:
-            return now
-        return (
-            decision.not_before
-            if decision.verdict is Verdict.DEFER
-            else datetime.max.replace(tzinfo=now.tzinfo)
-        )
-
-    point, decision = min(answers, key=lambda a: when(a[1]))
+    at = {Verdict.ALLOW: now, Verdict.DEFER: decision.not_before}.get(decision.verdict)
     return NextContact(
         channel=channel,
-        account_id=account_id,
-        account=account_ext,
+        account_id=account.id if account else None,
+        account=account.external_id if account else None,
         verdict=decision.verdict.value,
-        at=None if decision.verdict is Verdict.BLOCK else when(decision),
-        to=point.value,
+        at=at,
+        to=to,
         rules=tuple(decision.rules),
         reasons=tuple(decision.reasons),
     )

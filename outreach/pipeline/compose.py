@@ -1,0 +1,91 @@
+"""Compose: the channel's OutboundMessage for one message, rendered from its template.
+
+The template context comes from the batch's rows (debtor, account, the postal address on file,
+the validation notice date) plus the signed pay / dispute / unsubscribe links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from outreach.channels.base import OutboundMessage, PostalAddress
+from outreach.config.campaigns import Step
+from outreach.config.settings import AgencySettings
+from outreach.db.models import ContactPoint, Message
+from outreach.links import LinkBuilder
+from outreach.masking import mask
+from outreach.pipeline.snapshot import BatchContext
+from outreach.render.context import Links
+from outreach.render.environment import Renderer
+from outreach.render.message_context import build_context, local_today
+
+
+@dataclass(frozen=True)
+class Composer:
+    renderer: Renderer
+    links: LinkBuilder
+    agency: AgencySettings
+    status_callbacks: bool = True
+
+    def compose(
+        self,
+        batch: BatchContext,
+        message: Message,
+        step: Step,
+        point: ContactPoint,
+        now: datetime,
+        zones: tuple[str, ...],
+        first_contact: bool,
+    ) -> OutboundMessage:
+        """Render `step`'s template for `message` to `point`; raises TemplateError."""
+        debtor = batch.debtors[message.debtor_id]
+        account = batch.accounts.get(message.account_id) if message.account_id else None
+        points = batch.contact_points.get(message.debtor_id, [])
+        address = (
+            point
+            if point.kind == "address"
+            else next((p for p in points if p.kind == "address"), None)
+        )
+        unsubscribe = (
+            self.links.unsubscribe(point.id, message.id) if step.channel == "email" else None
+        )
+        links = Links(
+            pay=self.links.pay(account.id) if account else self.links.base_url,
+            dispute=self.links.dispute(account.id) if account else self.links.base_url,
+            unsubscribe=unsubscribe,
+        )
+        sent = batch.validation_sent.get(account.id) if account else None
+        context = build_context(
+            debtor=debtor,
+            account=account,
+            agency=self.agency,
+            address=address,
+            links=links,
+            today=local_today(now, zones),
+            validation_sent_on=sent.date() if sent else None,
+            campaign=message.campaign or "",
+            step=step.id,
+            first_contact=first_contact,
+        )
+        rendered = self.renderer.render(step.template, context)
+        postal = None
+        if point.kind == "address" and point.address:
+            postal = PostalAddress.from_dict(debtor.full_name, point.address)
+        return OutboundMessage(
+            message_id=message.id,
+            channel=step.channel,
+            to=point.value if point.kind != "address" else debtor.full_name,
+            text=rendered.text,
+            subject=rendered.subject,
+            html=rendered.html,
+            template=step.template,
+            account_ref=mask(account.account_number) if account else "",
+            postal=postal,
+            unsubscribe_url=unsubscribe,
+            status_callback=(
+                self.links.status_callback()
+                if step.channel == "sms" and self.status_callbacks
+                else None
+            ),
+        )
