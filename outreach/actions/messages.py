@@ -7,12 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from outreach.db import outbox
 from outreach.db.models import (
     Message,
     MessageState,
 )
-from outreach.pipeline import outbox
-from outreach.pipeline.outbox import Transition
+from outreach.db.outbox import Transition
 
 
 def plan_message(

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from outreach.actions.audit import ActionError, add_audited, audit
 from outreach.actions.messages import plan_message
+from outreach.db import outbox
 from outreach.db.casework import Payment, Promise
 from outreach.db.models import (
     DUE_STATES,
     Account,
     MessageState,
 )
-from outreach.pipeline import outbox
-from outreach.pipeline.outbox import Transition
+from outreach.db.outbox import Transition
 
 
 @dataclass(frozen=True)

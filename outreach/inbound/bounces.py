@@ -7,7 +7,7 @@ recipient's Status code (5.x.x permanent, 4.x.x transient) and the returned orig
 (our X-Outreach-Message-Id, the Message-ID) to find the message that bounced. Mail that is not
 an RFC 3464 report is reported as such and left for a person.
 
-Hard bounce (Action: failed, Status 5.x.x): a `bounced` delivery event (inbound.events):
+Hard bounce (Action: failed, Status 5.x.x): a `bounced` delivery event (actions.delivery):
 the address is marked undeliverable and the message goes sent -> bounced. Soft bounce
 (delayed, or 4.x.x): recorded (an event on the message and the inbound row) and nothing
 else: the receiving server keeps retrying, the message stays sent and the address stays
@@ -31,13 +31,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from outreach.actions import delivery as events
+from outreach.actions.delivery import DeliveryEvent, EventType, Recipient
 from outreach.config.loader import Config
+from outreach.db import outbox
 from outreach.db.models import InboundMessage, Message, MessageState
-from outreach.inbound import events
-from outreach.inbound.events import DeliveryEvent, EventType, Recipient
+from outreach.db.outbox import Changes, Transition
 from outreach.masking import mask
-from outreach.pipeline import outbox
-from outreach.pipeline.outbox import Changes, Transition
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from outreach.db import outbox
 from outreach.db.models import InboundMessage, Message, MessageState
+from outreach.db.outbox import Transition
 from outreach.inbound.sender import Sender
-from outreach.pipeline import outbox
-from outreach.pipeline.outbox import Transition
 from outreach.vocabulary import MessageKind
 
 log = logging.getLogger(__name__)

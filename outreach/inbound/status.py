@@ -8,7 +8,7 @@ from_state == to_state and `"ignored": "out of order"`, so the log shows every r
 
 Error codes that mean the number refuses our messages (21610 unsubscribed, 30004 blocked)
 opt the number out; 30005 (unknown handset: the number does not exist) marks it
-undeliverable: both through inbound.events, the path a 21610 at send time takes too.
+undeliverable: both through actions.delivery, the path a 21610 at send time takes too.
 A callback for a MessageSid we never sent is answered 200 (so Twilio stops retrying) and
 logged: it may come from another application on the same account.
 """
@@ -22,9 +22,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.db.models import Message, MessageState
-from outreach.inbound import events
-from outreach.inbound.events import (
+from outreach.actions import delivery as events
+from outreach.actions.delivery import (
     ERROR_TEXT,
     TWILIO,
     DeliveryEvent,
@@ -33,9 +32,10 @@ from outreach.inbound.events import (
     twilio_reason,
     twilio_refusal,
 )
+from outreach.db import outbox
+from outreach.db.models import Message, MessageState
+from outreach.db.outbox import Changes, Transition
 from outreach.masking import mask
-from outreach.pipeline import outbox
-from outreach.pipeline.outbox import Changes, Transition
 
 log = logging.getLogger(__name__)
 

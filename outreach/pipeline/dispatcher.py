@@ -3,7 +3,7 @@
 Stages, each in its own module: claim (outbox: reap expired leases, lease a batch), check
 and render (prepare: compliance over a snapshot loaded in a few queries, compose, content
 checks; under the per-debtor lock of locks), send (channels, bounded concurrency per
-channel), record (record + inbound.events, in bulk). Stages pass frozen `Send` values (ids
+channel), record (record + actions.delivery, in bulk). Stages pass frozen `Send` values (ids
 and plain values), never rows, between them and across threads.
 The at-most-once rule: a message is committed as `sending` before its channel is called;
 a worker that dies after that leaves it to the reaper, which marks it `unknown`.
@@ -21,19 +21,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from outreach.actions import delivery as events
 from outreach.channels.base import Channel, SendResult, SendStatus
 from outreach.clock import Clock
 from outreach.compliance.policy import Policy
 from outreach.config.campaigns import Campaign
 from outreach.config.settings import AgencySettings
+from outreach.db import outbox
 from outreach.db.models import Enrollment, Message, MessageState
-from outreach.inbound import events
+from outreach.db.outbox import Transition
 from outreach.links import LinkBuilder
 from outreach.masking import mask
-from outreach.pipeline import outbox
 from outreach.pipeline.compose import Composer
 from outreach.pipeline.locks import lock_debtors
-from outreach.pipeline.outbox import Transition
 from outreach.pipeline.prepare import Preparer, Send
 from outreach.pipeline.record import RetryRule, delivery_event
 from outreach.pipeline.snapshot import load_batch

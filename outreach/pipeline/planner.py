@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from outreach.clock import Clock
 from outreach.config.campaigns import Campaign, Segment
 from outreach.db.models import Account, CampaignRow, Enrollment, Message, MessageState
-from outreach.pipeline.outbox import Transition, record_events
+from outreach.db.outbox import Transition, record_events
 
 PLANNER_LOCK_KEY = 0x6F7574726561  # "outrea": one planner at a time on PostgreSQL
 

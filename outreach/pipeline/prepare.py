@@ -22,9 +22,9 @@ from outreach.compliance.policy import Policy
 from outreach.compliance.types import Attempt, Contact, Decision, Verdict
 from outreach.config.campaigns import Campaign, Step
 from outreach.db.models import Message, MessageState
+from outreach.db.outbox import Changes, Transition
 from outreach.pipeline.compose import Composer
 from outreach.pipeline.contacts import CONTACT_KIND, choose_contact
-from outreach.pipeline.outbox import Changes, Transition
 from outreach.pipeline.snapshot import BatchContext
 from outreach.render.environment import TemplateError
 

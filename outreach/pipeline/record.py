@@ -2,7 +2,7 @@
 
 sent -> sent (provider id, artifact); unknown -> unknown (never resent); retryable -> planned
 again after a backoff, until the attempts run out; permanent -> failed. A result that says
-the recipient opted out (Twilio 21610) is an `opted_out` event: inbound.events opts the
+the recipient opted out (Twilio 21610) is an `opted_out` event: actions.delivery opts the
 number out, exactly as when a status callback reports the same code.
 """
 
@@ -12,18 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from outreach.actions.delivery import TWILIO, DeliveryEvent, EventType, Recipient, twilio_reason
 from outreach.channels.base import SendResult, SendStatus
 from outreach.db.models import MessageState
-from outreach.inbound.events import (
-    TWILIO,
-    DeliveryEvent,
-    EventType,
-    Recipient,
-    twilio_reason,
-)
+from outreach.db.outbox import Changes, Transition
 from outreach.pipeline.backoff import backoff
 from outreach.pipeline.contacts import CONTACT_KIND
-from outreach.pipeline.outbox import Changes, Transition
 from outreach.pipeline.prepare import Send
 
 # Who reports a channel's results about a recipient (the audit actor of an opt-out).

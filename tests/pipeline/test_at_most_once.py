@@ -162,7 +162,7 @@ async def test_unknown_send_counts_against_the_daily_cap(
 async def test_crash_after_claim_before_send_is_planned_again_and_sent_once(
     config: Config, engine: Engine, clock: SimulatedClock
 ) -> None:
-    from outreach.pipeline import outbox
+    from outreach.db import outbox
 
     async with running_pipeline(config, engine, clock) as p:
         _add_many(p, 2)

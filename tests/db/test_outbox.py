@@ -8,10 +8,10 @@ from sqlalchemy import Engine, select
 
 from outreach.actions.messages import plan_message
 from outreach.clock import SimulatedClock
+from outreach.db import outbox
 from outreach.db.engine import session_factory
 from outreach.db.models import MessageEvent, MessageState
-from outreach.pipeline import outbox
-from outreach.pipeline.outbox import Transition
+from outreach.db.outbox import Transition
 from tests.factories import add_debtor
 
 LEASE = timedelta(minutes=5)

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.actions.contacts import mark_undeliverable, set_opt_out
+from outreach.db import outbox
 from outreach.db.models import ContactPoint
-from outreach.pipeline import outbox
-from outreach.pipeline.outbox import Transition
+from outreach.db.outbox import Transition
 
 
 class EventType(StrEnum):
