@@ -57,18 +57,30 @@ class MessageState(StrEnum):
     """A message's place in the state machine (docs/architecture.md draws it)."""
 
     PLANNED = "planned"
-    CLAIMED = "claimed"
-    SENDING = "sending"
+    DEFERRED = "deferred"  # due_at moved to the decision's not_before
+    CLAIMED = "claimed"  # leased by a dispatcher; nothing sent yet
+    SENDING = "sending"  # handed to the channel; a crash here means "unknown"
     SENT = "sent"
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     BOUNCED = "bounced"
-    UNKNOWN = "unknown"
-    DEFERRED = "deferred"
-    BLOCKED = "blocked"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
+    BLOCKED = "blocked"  # a compliance rule forbids it
+    SKIPPED = "skipped"  # a step condition was not met (no email on file, already paid...)
+    CANCELLED = "cancelled"  # the enrollment stopped
+    UNKNOWN = "unknown"  # the send may have happened: counted against caps, never resent
+
+
+# States in which a message counts as a contact (frequency caps, history).
+CONTACT_STATES = (
+    MessageState.SENDING,
+    MessageState.SENT,
+    MessageState.DELIVERED,
+    MessageState.UNDELIVERED,
+    MessageState.UNKNOWN,
+)
+# States the dispatcher claims from when due_at has come.
+DUE_STATES = (MessageState.PLANNED, MessageState.DEFERRED)
 
 
 class HoldKind(StrEnum):
@@ -86,6 +98,21 @@ class CallOutcome(StrEnum):
 
     ATTEMPT = "attempt"
     CONVERSATION = "conversation"
+
+
+class CampaignStatus(StrEnum):
+    """A paused campaign plans and sends nothing until it is resumed."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+class Role(StrEnum):
+    """Console and API roles; each has every right of the ones before it."""
+
+    AGENT = "agent"
+    OPS = "ops"
+    ADMIN = "admin"
 
 
 # Lower-case three-letter weekdays, Monday first (stated inconvenient times, the schedule).

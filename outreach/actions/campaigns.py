@@ -13,15 +13,14 @@ from outreach.db.models import (
     CampaignRow,
     Enrollment,
 )
-
-CAMPAIGN_STATUSES = ("active", "paused")
+from outreach.vocabulary import CampaignStatus
 
 
 def set_campaign_status(
     session: Session, now: datetime, actor: str, campaign: CampaignRow, status: str
 ) -> bool:
     """Pause or resume a campaign (paused: nothing of it is claimed or newly enrolled)."""
-    if status not in CAMPAIGN_STATUSES:
+    if status not in tuple(CampaignStatus):
         raise ActionError(f"campaign status must be active or paused, not {status!r}")
     if campaign.status == status:
         return False

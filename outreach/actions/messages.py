@@ -8,11 +8,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from outreach.db import outbox
-from outreach.db.models import (
-    Message,
-    MessageState,
-)
+from outreach.db.models import Message
 from outreach.db.outbox import Transition
+from outreach.vocabulary import MessageState
 
 
 def plan_message(

@@ -13,12 +13,9 @@ from outreach.actions.audit import ActionError, add_audited, audit
 from outreach.actions.messages import plan_message
 from outreach.db import outbox
 from outreach.db.casework import Payment, Promise
-from outreach.db.models import (
-    DUE_STATES,
-    Account,
-    MessageState,
-)
+from outreach.db.models import Account
 from outreach.db.outbox import Transition
+from outreach.vocabulary import DUE_STATES, MessageState
 
 
 @dataclass(frozen=True)

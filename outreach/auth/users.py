@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session
 from outreach.actions.audit import ActionError, audit
 from outreach.auth.passwords import MIN_PASSWORD, hash_password, new_token, token_digest
 from outreach.db.users import ApiToken, User, UserSession
+from outreach.vocabulary import Role
 
 log = logging.getLogger(__name__)
 
 
-ROLES = ("agent", "ops", "admin")  # each role has every right of the ones before it
+ROLES = tuple(r.value for r in Role)  # each role has every right of the ones before it
 
 
-_RANK = {role: rank for rank, role in enumerate(ROLES)}
+_RANK: dict[str, int] = {role.value: rank for rank, role in enumerate(Role)}
 
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")

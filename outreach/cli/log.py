@@ -11,6 +11,7 @@ import click
 from rich.table import Table
 
 from outreach.cli.common import BadInput, console, load_runtime
+from outreach.vocabulary import Channel
 
 if TYPE_CHECKING:
     from outreach.queries.log import LogFilter
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 @click.command()
 @click.option("--debtor", help="Debtor external id.")
 @click.option("--account", help="Account external id.")
-@click.option("--channel", type=click.Choice(["sms", "email", "letter"]))
+@click.option("--channel", type=click.Choice([c.value for c in Channel]))
 @click.option("--state", help="Message state, e.g. sent, deferred, blocked.")
 @click.option("--campaign")
 @click.option("--rule", help="A compliance rule id, e.g. F1.")

@@ -18,6 +18,7 @@ import click
 from outreach.cli.common import BadField, config_dir
 from outreach.config.files import ConfigError
 from outreach.config.loader import Config
+from outreach.vocabulary import ContactChannel
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -166,7 +167,7 @@ def inconvenient() -> None:
 @click.option("--start", required=True, help="HH:MM local.")
 @click.option("--end", required=True, help="HH:MM local (earlier than start: past midnight).")
 @click.option("--days", help="Comma-separated: mon,tue,...; default every day.")
-@click.option("--channel", type=click.Choice(["sms", "email", "letter", "call"]))
+@click.option("--channel", type=click.Choice([c.value for c in ContactChannel]))
 @click.option("--actor", help="Who recorded it (default agent:<login name>).")
 @click.pass_context
 def inconvenient_add(

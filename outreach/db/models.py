@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -22,35 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.db.types import Base, BigId
-
-
-class MessageState(StrEnum):
-    PLANNED = "planned"
-    DEFERRED = "deferred"  # due_at moved to the decision's not_before
-    CLAIMED = "claimed"  # leased by a dispatcher; nothing sent yet
-    SENDING = "sending"  # handed to the channel; a crash here means "unknown"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    UNDELIVERED = "undelivered"
-    FAILED = "failed"
-    BOUNCED = "bounced"
-    BLOCKED = "blocked"  # a compliance rule forbids it
-    SKIPPED = "skipped"  # a step condition was not met (no email on file, already paid...)
-    CANCELLED = "cancelled"  # the enrollment stopped
-    UNKNOWN = "unknown"  # the send may have happened: counted against caps, never resent
-
-
-# States in which a message counts as a contact (frequency caps, history).
-CONTACT_STATES = (
-    MessageState.SENDING,
-    MessageState.SENT,
-    MessageState.DELIVERED,
-    MessageState.UNDELIVERED,
-    MessageState.UNKNOWN,
-)
-
-
-DUE_STATES = (MessageState.PLANNED, MessageState.DEFERRED)
+from outreach.vocabulary import MessageState
 
 
 class Debtor(Base):

@@ -17,7 +17,8 @@ from typing import Any, TypedDict
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from outreach.db.models import DUE_STATES, CampaignRow, Message, MessageEvent, MessageState
+from outreach.db.models import CampaignRow, Message, MessageEvent
+from outreach.vocabulary import DUE_STATES, MessageState
 
 
 class Changes(TypedDict, total=False):

@@ -35,9 +35,10 @@ from outreach.actions import delivery as events
 from outreach.actions.delivery import DeliveryEvent, EventType, Recipient
 from outreach.config.loader import Config
 from outreach.db import outbox
-from outreach.db.models import InboundMessage, Message, MessageState
+from outreach.db.models import InboundMessage, Message
 from outreach.db.outbox import Changes, Transition
 from outreach.masking import mask
+from outreach.vocabulary import MessageState
 
 log = logging.getLogger(__name__)
 

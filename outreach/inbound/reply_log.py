@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from outreach.db import outbox
-from outreach.db.models import InboundMessage, Message, MessageState
+from outreach.db.models import InboundMessage, Message
 from outreach.db.outbox import Transition
 from outreach.inbound.sender import Sender
-from outreach.vocabulary import MessageKind
+from outreach.vocabulary import MessageKind, MessageState
 
 log = logging.getLogger(__name__)
 

@@ -33,9 +33,10 @@ from outreach.actions.delivery import (
     twilio_refusal,
 )
 from outreach.db import outbox
-from outreach.db.models import Message, MessageState
+from outreach.db.models import Message
 from outreach.db.outbox import Changes, Transition
 from outreach.masking import mask
+from outreach.vocabulary import MessageState
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from outreach.compliance.policy import Policy
 from outreach.config.campaigns import Campaign
 from outreach.config.settings import AgencySettings
 from outreach.db import outbox
-from outreach.db.models import Enrollment, Message, MessageState
+from outreach.db.models import Enrollment, Message
 from outreach.db.outbox import Transition
 from outreach.links import LinkBuilder
 from outreach.masking import mask
@@ -38,6 +38,7 @@ from outreach.pipeline.prepare import Preparer, Send
 from outreach.pipeline.record import RetryRule, delivery_event
 from outreach.pipeline.snapshot import load_batch
 from outreach.render.environment import Renderer
+from outreach.vocabulary import MessageState
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import Clock
 from outreach.config.campaigns import Campaign, Segment
-from outreach.db.models import Account, CampaignRow, Enrollment, Message, MessageState
+from outreach.db.models import Account, CampaignRow, Enrollment, Message
 from outreach.db.outbox import Transition, record_events
+from outreach.vocabulary import MessageState
 
 PLANNER_LOCK_KEY = 0x6F7574726561  # "outrea": one planner at a time on PostgreSQL
 

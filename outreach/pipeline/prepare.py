@@ -21,12 +21,13 @@ from outreach.compliance.places import places
 from outreach.compliance.policy import Policy
 from outreach.compliance.types import Attempt, Contact, Decision, Verdict
 from outreach.config.campaigns import Campaign, Step
-from outreach.db.models import Message, MessageState
+from outreach.db.models import Message
 from outreach.db.outbox import Changes, Transition
 from outreach.pipeline.compose import Composer
 from outreach.pipeline.contacts import CONTACT_KIND, choose_contact
 from outreach.pipeline.snapshot import BatchContext
 from outreach.render.environment import TemplateError
+from outreach.vocabulary import MessageState
 
 ONLY_IF_KIND = {"phone_on_file": "phone", "email_on_file": "email", "address_on_file": "address"}
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from outreach.actions.delivery import TWILIO, DeliveryEvent, EventType, Recipient, twilio_reason
 from outreach.channels.base import SendResult, SendStatus
-from outreach.db.models import MessageState
 from outreach.db.outbox import Changes, Transition
 from outreach.pipeline.backoff import backoff
 from outreach.pipeline.contacts import CONTACT_KIND
 from outreach.pipeline.prepare import Send
+from outreach.vocabulary import MessageState
 
 # Who reports a channel's results about a recipient (the audit actor of an opt-out).
 REPORTERS = {"sms": TWILIO}

@@ -27,18 +27,10 @@ from outreach.compliance.types import (
     InconvenientTime,
 )
 from outreach.db.casework import Call, Promise
-from outreach.db.models import (
-    CONTACT_STATES,
-    Account,
-    ContactPoint,
-    Debtor,
-    Enrollment,
-    Hold,
-    Message,
-)
+from outreach.db.models import Account, ContactPoint, Debtor, Enrollment, Hold, Message
+from outreach.vocabulary import CONTACT_STATES, WEEKDAYS
 
 RESPONSE_KINDS: tuple[str, ...] = tuple(Policy().responses)
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass

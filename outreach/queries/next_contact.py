@@ -18,8 +18,7 @@ from outreach.compliance import Attempt, Decision, Policy, Verdict, candidate_zo
 from outreach.db.models import Account
 from outreach.pipeline.contacts import CONTACT_KIND, choose_contact
 from outreach.pipeline.snapshot import load_debtor
-
-CHANNELS = ("sms", "email", "letter", "call")
+from outreach.vocabulary import ContactChannel
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def next_contacts(
     out = []
     for account in targets:
         account_snap = batch.account_snapshot(account.id if account else None, debtor_id)
-        for channel in CHANNELS:
+        for channel in ContactChannel:
             point = choose_contact(points, channel, debtor.opted_out)
             if point is None:
                 out.append(_none(channel, account))

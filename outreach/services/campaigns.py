@@ -3,8 +3,6 @@ the database (NotFound) and, to enroll, still have its file in config/campaigns.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,6 +12,7 @@ from outreach.config.campaigns import Campaign
 from outreach.db.models import Account, CampaignRow
 from outreach.services.contract import Acting, NotFound, Outcome
 from outreach.services.inputs import EnrollIn
+from outreach.vocabulary import CampaignStatus
 
 
 def _campaign_row(session: Session, name: str) -> CampaignRow:
@@ -23,9 +22,7 @@ def _campaign_row(session: Session, name: str) -> CampaignRow:
     return row
 
 
-def set_status(
-    session: Session, by: Acting, name: str, status: Literal["active", "paused"]
-) -> Outcome:
+def set_status(session: Session, by: Acting, name: str, status: CampaignStatus) -> Outcome:
     """Pause or resume a campaign; unchanged if it already has that status."""
     with session.begin():
         row = _campaign_row(session, name)

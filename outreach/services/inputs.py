@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from outreach.vocabulary import CallOutcome, HoldKind, Role
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -18,7 +20,6 @@ def _blank_is_none(value: Any) -> Any:
 OptionalId = Annotated[int | None, BeforeValidator(_blank_is_none)]
 OptionalText = Annotated[str | None, BeforeValidator(_blank_is_none)]
 OptionalTime = Annotated[datetime | None, BeforeValidator(_blank_is_none)]
-HoldKind = Literal["cease", "attorney", "dispute", "bankruptcy", "deceased"]
 Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
 
 
@@ -32,7 +33,7 @@ class NoteIn(_In):
 
 
 class CallIn(_In):
-    outcome: Literal["attempt", "conversation"]
+    outcome: CallOutcome
     at: OptionalTime = Field(default=None, description="when the call was made; default now")
     phone: OptionalText = None
     note: str = Field(default="", max_length=10_000)
@@ -71,5 +72,5 @@ class EnrollIn(_In):
 
 class UserIn(_In):
     name: str = Field(min_length=2, max_length=64)
-    role: Literal["agent", "ops", "admin"]
+    role: Role
     password: str = Field(min_length=10, max_length=1_000)

@@ -18,11 +18,12 @@ from sqlalchemy import func, select
 from outreach.channels.factory import build_channels
 from outreach.clock import SimulatedClock
 from outreach.config.loader import Config
-from outreach.db.models import DUE_STATES, Enrollment, Message, MessageEvent
+from outreach.db.models import Enrollment, Message, MessageEvent
 from outreach.pipeline import planner
 from outreach.portfolio.importer import import_csv
 from outreach.portfolio.report import ImportReport
 from outreach.runtime import Runtime, Sandbox, standalone_sandbox
+from outreach.vocabulary import DUE_STATES
 
 DEMO_START = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)  # 05:30 in New York: before the window
 

@@ -4,13 +4,14 @@ one model, so both accept (and refuse) exactly the same input."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import phonenumbers
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from outreach.queries.log import RULE_ID, LogFilter, LogPage, log_page
+from outreach.vocabulary import Channel, MessageState
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -23,7 +24,6 @@ RuleId = Annotated[
 ]
 Day = Annotated[date | None, BeforeValidator(_blank_is_none)]
 Cursor = Annotated[int | None, BeforeValidator(_blank_is_none), Field(ge=1)]
-Channel = Literal["sms", "email", "letter"]
 
 
 class LogParams(BaseModel):
@@ -34,22 +34,7 @@ class LogParams(BaseModel):
     address: Text = Field(default=None, description="a phone number (any format) or an email")
     channel: Annotated[Channel | None, BeforeValidator(_blank_is_none)] = None
     state: Annotated[
-        Literal[
-            "planned",
-            "deferred",
-            "claimed",
-            "sending",
-            "sent",
-            "delivered",
-            "undelivered",
-            "failed",
-            "bounced",
-            "blocked",
-            "skipped",
-            "cancelled",
-            "unknown",
-        ]
-        | None,
+        MessageState | None,
         BeforeValidator(_blank_is_none),
     ] = None
     rule: RuleId = Field(default=None, description="a compliance rule id, e.g. F1")

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from outreach.clock import SimulatedClock
 from outreach.config.loader import Config
 from outreach.db.casework import AuditEvent
-from outreach.db.models import ContactPoint, Message, MessageState
+from outreach.db.models import ContactPoint, Message
 from outreach.inbound.status import record_status
 from outreach.queries.timeline import debtor_timeline
+from outreach.vocabulary import MessageState
 from tests.factories import add_debtor
 from tests.pipeline_harness import running_pipeline
 

@@ -7,10 +7,8 @@ from sqlalchemy import Engine
 from outreach.actions.messages import plan_message
 from outreach.clock import SimulatedClock
 from outreach.config.loader import Config
-from outreach.db.models import (
-    Message,
-    MessageState,
-)
+from outreach.db.models import Message
+from outreach.vocabulary import MessageState
 from tests.factories import add_debtor
 from tests.pipeline_harness import running_pipeline
 

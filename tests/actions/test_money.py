@@ -13,12 +13,8 @@ from outreach.actions.audit import ActionError
 from outreach.actions.money import FollowUp, record_payment, record_promise
 from outreach.clock import SimulatedClock
 from outreach.db.casework import Promise
-from outreach.db.models import (
-    Account,
-    Message,
-    MessageEvent,
-    MessageState,
-)
+from outreach.db.models import Account, Message, MessageEvent
+from outreach.vocabulary import MessageState
 from tests.actions.conftest import audit_events
 from tests.factories import add_debtor
 

@@ -10,8 +10,9 @@ from outreach.actions.messages import plan_message
 from outreach.clock import SimulatedClock
 from outreach.db import outbox
 from outreach.db.engine import session_factory
-from outreach.db.models import MessageEvent, MessageState
+from outreach.db.models import MessageEvent
 from outreach.db.outbox import Transition
+from outreach.vocabulary import MessageState
 from tests.factories import add_debtor
 
 LEASE = timedelta(minutes=5)

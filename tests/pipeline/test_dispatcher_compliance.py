@@ -19,9 +19,10 @@ from outreach.actions.stated_times import add_inconvenient_time
 from outreach.clock import SimulatedClock
 from outreach.compliance.sms import sms_segments
 from outreach.config.loader import Config
-from outreach.db.models import Account, Debtor, Message, MessageState
+from outreach.db.models import Account, Debtor, Message
 from outreach.pipeline.snapshot import load_batch
 from outreach.render.environment import PACKAGE_TEMPLATES, Renderer
+from outreach.vocabulary import MessageState
 from tests.factories import add_debtor
 from tests.pipeline_harness import Pipeline, running_pipeline
 

@@ -110,7 +110,7 @@ async def test_workers_checking_one_debtor_at_once_never_both_pass_a_cap(
 ) -> None:
     """Six SMS for one debtor fall due together and four workers take one each: the policy's
     one-electronic-message-a-day cap lets exactly one out; the others are deferred."""
-    from outreach.db.models import MessageState
+    from outreach.vocabulary import MessageState
 
     engine = make_engine(pg_config.database_url)
     async with running_pipeline(pg_config, engine, clock) as p:

@@ -18,16 +18,10 @@ from twilio.request_validator import RequestValidator
 from outreach.clock import SimulatedClock
 from outreach.config.loader import Config
 from outreach.db.casework import AuditEvent, Promise, Task
-from outreach.db.models import (
-    ContactPoint,
-    Hold,
-    InboundMessage,
-    Message,
-    MessageEvent,
-    MessageState,
-)
+from outreach.db.models import ContactPoint, Hold, InboundMessage, Message, MessageEvent
 from outreach.db.types import Base
 from outreach.runtime import Runtime
+from outreach.vocabulary import MessageState
 from outreach.web.app import create_app
 from tests.factories import add_debtor
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, status
 from outreach.queries.dashboard import dashboard
 from outreach.services import campaigns
 from outreach.services.inputs import EnrollIn
+from outreach.vocabulary import CampaignStatus
 from outreach.web.api.models import CampaignOut, Done
 from outreach.web.deps import ApiOps, DbSession, RuntimeDep
 from outreach.web.refusals import http_errors
@@ -24,13 +25,13 @@ def get_campaigns(principal: ApiOps, session: DbSession, runtime: RuntimeDep) ->
 @router.post("/campaigns/{name}/pause")
 def pause_campaign(name: str, principal: ApiOps, session: DbSession) -> Done:
     with http_errors():
-        return Done.of(campaigns.set_status(session, principal, name, "paused"))
+        return Done.of(campaigns.set_status(session, principal, name, CampaignStatus.PAUSED))
 
 
 @router.post("/campaigns/{name}/resume")
 def resume_campaign(name: str, principal: ApiOps, session: DbSession) -> Done:
     with http_errors():
-        return Done.of(campaigns.set_status(session, principal, name, "active"))
+        return Done.of(campaigns.set_status(session, principal, name, CampaignStatus.ACTIVE))
 
 
 @router.post("/campaigns/{name}/enroll", status_code=status.HTTP_201_CREATED)

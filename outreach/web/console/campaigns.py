@@ -14,6 +14,7 @@ from outreach.queries.dashboard import OUTCOMES, dashboard
 from outreach.runtime import Runtime
 from outreach.services import campaigns
 from outreach.services.inputs import EnrollIn
+from outreach.vocabulary import CampaignStatus
 from outreach.web.console.charts import stacked_bars
 from outreach.web.console.paths import PREFIX, console_router, see_other
 from outreach.web.console.templating import page
@@ -65,14 +66,14 @@ def campaigns_page(
 @router.post("/campaigns/{name}/pause")
 def campaign_pause(name: str, principal: OpsForm, session: DbSession) -> Response:
     with http_errors():
-        campaigns.set_status(session, principal, name, "paused")
+        campaigns.set_status(session, principal, name, CampaignStatus.PAUSED)
     return see_other(f"{PREFIX}/campaigns")
 
 
 @router.post("/campaigns/{name}/resume")
 def campaign_resume(name: str, principal: OpsForm, session: DbSession) -> Response:
     with http_errors():
-        campaigns.set_status(session, principal, name, "active")
+        campaigns.set_status(session, principal, name, CampaignStatus.ACTIVE)
     return see_other(f"{PREFIX}/campaigns")
 
 
