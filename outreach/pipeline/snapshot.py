@@ -28,7 +28,7 @@ from outreach.compliance.types import (
 )
 from outreach.db.casework import Call, Promise
 from outreach.db.models import Account, ContactPoint, Debtor, Enrollment, Hold, Message
-from outreach.vocabulary import CONTACT_STATES, WEEKDAYS
+from outreach.vocabulary import CONTACT_STATES, WEEKDAYS, MessageKind
 
 RESPONSE_KINDS: tuple[str, ...] = tuple(Policy().responses)
 
@@ -219,7 +219,7 @@ def _load(
         for row in session.execute(
             select(Message.account_id, Message.sent_at).where(
                 Message.account_id.in_(account_ids),
-                Message.kind == "validation_notice",
+                Message.kind == MessageKind.VALIDATION_NOTICE,
                 Message.state.in_(CONTACT_STATES),
             )
         )
