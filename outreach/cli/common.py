@@ -7,7 +7,6 @@ Exit codes: 0 success, 1 operational failure, 2 bad input or usage. Only light i
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -17,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from outreach.clock import SystemClock
 from outreach.config.files import ConfigError
-from outreach.config.loader import Config
+from outreach.config.loader import Config, config_directory
 
 if TYPE_CHECKING:
     from outreach.runtime import Runtime
@@ -48,8 +47,7 @@ class BadField(BadInput):
 
 def config_dir(ctx: click.Context) -> Path:
     """The root group's --config-dir (or OUTREACH_CONFIG_DIR), default ./config."""
-    configured = (ctx.find_root().obj or {}).get("config_dir")
-    return Path(configured or os.environ.get("OUTREACH_CONFIG_DIR") or "config")
+    return config_directory((ctx.find_root().obj or {}).get("config_dir"))
 
 
 def load_config(ctx: click.Context) -> Config:

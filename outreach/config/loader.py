@@ -22,11 +22,16 @@ from outreach.config.settings import (
 )
 
 
+def config_directory(given: Path | str | None = None) -> Path:
+    """The configuration folder: `given`, else OUTREACH_CONFIG_DIR, else ./config."""
+    return Path(given or os.environ.get("OUTREACH_CONFIG_DIR") or "config")
+
+
 class Config:
     """Everything outreach reads from `config/` and the environment, validated once."""
 
     def __init__(self, config_dir: Path | str | None = None) -> None:
-        self.dir = Path(config_dir or os.environ.get("OUTREACH_CONFIG_DIR") or "config")
+        self.dir = config_directory(config_dir)
         self.file = load_settings_file(self.dir / "outreach.toml")
         self.secrets = Secrets()
 

@@ -38,7 +38,7 @@ from outreach.pipeline.prepare import Preparer, Send
 from outreach.pipeline.record import RetryRule, delivery_event
 from outreach.pipeline.snapshot import load_batch
 from outreach.render.environment import Renderer
-from outreach.vocabulary import MessageState
+from outreach.vocabulary import DUE_STATES, MessageState
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ class Dispatcher:
                 .with_only_columns(Message.id)
                 .where(
                     Message.enrollment_id == enrollment_id,
-                    Message.state.in_((MessageState.PLANNED, MessageState.DEFERRED)),
+                    Message.state.in_(DUE_STATES),
                 )
             ).all()
             outbox.apply(
@@ -217,7 +217,7 @@ class Dispatcher:
                     for i in pending
                 ],
                 now,
-                only_from=(MessageState.PLANNED, MessageState.DEFERRED),
+                only_from=DUE_STATES,
             )
 
     # --- send -------------------------------------------------------------------------------

@@ -25,19 +25,15 @@ def find_debtor(session: Session, debtor_id: int) -> Debtor:
     return found(session, Debtor, debtor_id, "debtor")
 
 
-def _account_of(session: Session, debtor_id: int, account_id: int | None) -> Account | None:
-    if account_id is None:
-        return None
+def _own_account(session: Session, debtor_id: int, account_id: int) -> Account:
     account = session.get(Account, account_id)
     if account is None or account.debtor_id != debtor_id:
         raise ActionError(f"account_id: account {account_id} is not this debtor's")
     return account
 
 
-def _own_account(session: Session, debtor_id: int, account_id: int) -> Account:
-    account = _account_of(session, debtor_id, account_id)
-    assert account is not None
-    return account
+def _account_of(session: Session, debtor_id: int, account_id: int | None) -> Account | None:
+    return None if account_id is None else _own_account(session, debtor_id, account_id)
 
 
 def _add_note(session: Session, by: Acting, debtor_id: int, data: NoteIn) -> Outcome:
