@@ -59,6 +59,7 @@ class MessageState(StrEnum):
     PLANNED = "planned"
     DEFERRED = "deferred"  # due_at moved to the decision's not_before
     CLAIMED = "claimed"  # leased by a dispatcher; nothing sent yet
+    READY = "ready"  # checked and rendered, waiting for its channel; counts against caps
     SENDING = "sending"  # handed to the channel; a crash here means "unknown"
     SENT = "sent"
     DELIVERED = "delivered"
@@ -73,6 +74,7 @@ class MessageState(StrEnum):
 
 # States in which a message counts as a contact (frequency caps, history).
 CONTACT_STATES = (
+    MessageState.READY,
     MessageState.SENDING,
     MessageState.SENT,
     MessageState.DELIVERED,
@@ -81,6 +83,17 @@ CONTACT_STATES = (
 )
 # States the dispatcher claims from when due_at has come.
 DUE_STATES = (MessageState.PLANNED, MessageState.DEFERRED)
+# States a message is in while a worker holds its lease.
+LEASED_STATES = (MessageState.CLAIMED, MessageState.READY, MessageState.SENDING)
+
+
+class BreakerState(StrEnum):
+    """A provider's circuit breaker (pipeline.breaker): closed sends, open waits, half-open
+    lets one trial send through."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
 
 
 class HoldKind(StrEnum):

@@ -20,6 +20,7 @@ RANKS: dict[str, int] = {
     "clock": 0,
     "masking": 0,
     "links": 0,
+    "metrics": 0,
     "compliance": 1,
     "config": 2,
     "db": 3,

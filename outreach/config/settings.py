@@ -39,8 +39,18 @@ class SmsSettings(Model):
     from_number: str | None = "+15005550006"
     messaging_service_sid: str | None = None
     status_callback: bool = True
+    # Messages per second from one sender (the from number or the Messaging Service), shared
+    # by every worker through the database.
     max_per_second: float = Field(default=10.0, gt=0)
     timeout_seconds: float = Field(default=15.0, gt=0)
+    # A Twilio-compatible API (a gateway, a stand-in) instead of https://api.twilio.com, in
+    # "twilio" mode. Sandbox mode always uses the local stand-in.
+    base_url: str | None = None
+
+    @property
+    def sender(self) -> str:
+        """The key the shared rate limit and the breaker use for this sender."""
+        return f"sms:{self.messaging_service_sid or self.from_number}"
 
     @model_validator(mode="after")
     def _sender(self) -> SmsSettings:
@@ -59,6 +69,13 @@ class EmailSettings(Model):
     reply_to: str | None = None
     pool_size: int = Field(default=4, ge=1, le=64)
     timeout_seconds: float = Field(default=30.0, gt=0)
+    # Messages per second through this relay, shared by every worker; None: no limit.
+    max_per_second: float | None = Field(default=None, gt=0)
+
+    @property
+    def sender(self) -> str:
+        """The key the shared rate limit and the breaker use for this relay."""
+        return f"email:{self.host}:{self.port}"
 
 
 class LetterSettings(Model):
@@ -78,6 +95,43 @@ class SchedulerSettings(Model):
     lease_seconds: int = Field(default=300, ge=10)
     max_send_attempts: int = Field(default=5, ge=1)
     concurrency: dict[str, int] = Field(default_factory=lambda: {"sms": 8, "email": 8, "letter": 2})
+    # A send the provider refused for now waits uniformly in [0, min(max, base * 2**n)]
+    # (full jitter) before try n + 1; a Retry-After from the provider is waited out first.
+    retry_base_seconds: float = Field(default=30, gt=0)
+    retry_max_seconds: float = Field(default=3600, gt=0)
+    # A live worker renews its leases this often (default: a third of lease_seconds).
+    heartbeat_seconds: float | None = Field(default=None, gt=0)
+    # A checked message not handed to its channel within this long is checked again.
+    ready_seconds: float = Field(default=60, gt=0)
+    # SIGTERM/SIGINT: stop claiming, give in-flight sends this long, release the rest.
+    drain_seconds: float = Field(default=30, ge=0)
+
+    @model_validator(mode="after")
+    def _heartbeat(self) -> SchedulerSettings:
+        if self.heartbeat_seconds is not None and self.heartbeat_seconds * 2 > self.lease_seconds:
+            raise ValueError("heartbeat_seconds must be at most half of lease_seconds")
+        if self.retry_max_seconds < self.retry_base_seconds:
+            raise ValueError("retry_max_seconds must be at least retry_base_seconds")
+        return self
+
+    @property
+    def heartbeat(self) -> float:
+        return self.heartbeat_seconds or self.lease_seconds / 3
+
+
+class BreakerSettings(Model):
+    """One circuit breaker per provider (sms sender, SMTP relay, letter folder), shared by all
+    workers through the database."""
+
+    # Open after this many failures in a row...
+    consecutive_failures: int = Field(default=5, ge=1)
+    # ...or when this share of the last `window` results failed (with at least `min_calls`).
+    failure_rate: float = Field(default=0.5, gt=0, le=1)
+    window: int = Field(default=20, ge=2, le=200)
+    min_calls: int = Field(default=10, ge=1)
+    # Open this long before one trial send; each failed trial doubles it, up to the max.
+    open_seconds: float = Field(default=10, gt=0)
+    max_open_seconds: float = Field(default=300, gt=0)
 
 
 class InboundSettings(Model):
@@ -135,6 +189,7 @@ class FileSettings(Model):
     letter: LetterSettings = LetterSettings()
     sandbox: SandboxSettings = SandboxSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    breaker: BreakerSettings = BreakerSettings()
     inbound: InboundSettings = InboundSettings()
     console: ConsoleSettings = ConsoleSettings()
 

@@ -6,6 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
+import outreach.db.casework
+import outreach.db.models
+import outreach.db.users
+import outreach.db.workers  # noqa: F401 - each import registers its tables
 from outreach.db.types import Base
 
 
