@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
@@ -37,6 +38,8 @@ class OutreachScheduler:
         self.campaigns = campaigns
         self.dispatcher = dispatcher
         self.clock = clock
+        self.dispatcher_seconds = dispatcher_seconds
+        self.last_tick_at: float | None = None  # time.monotonic() of the last finished job run
         self.scheduler = AsyncIOScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
         )
@@ -52,15 +55,21 @@ class OutreachScheduler:
             next_run_time=first,
         )
 
+    def ticked_within(self, seconds: float) -> bool:
+        """Whether a job run finished in the last `seconds` (what /readyz asks)."""
+        return self.last_tick_at is not None and time.monotonic() - self.last_tick_at <= seconds
+
     async def plan(self) -> None:
         report = await asyncio.to_thread(planner.tick, self.factory, self.campaigns, self.clock)
         if report.enrolled or report.planned:
             log.info("planner: enrolled %d, planned %d", report.enrolled, report.planned)
+        self.last_tick_at = time.monotonic()
 
     async def dispatch(self) -> None:
         report = await self.dispatcher.run_until_idle(max_batches=50)
         if report.claimed:
             log.info("dispatcher: %d claimed, %s", report.claimed, dict(report.outcomes))
+        self.last_tick_at = time.monotonic()
 
     def every(self, seconds: float, job: Callable[[], Awaitable[None]], job_id: str) -> None:
         """One more periodic job with the same guarantees (e.g. reading bounces)."""

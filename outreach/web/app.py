@@ -65,10 +65,12 @@ def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -
                     seconds = config.file.inbound.bounce_poll_seconds
                     scheduler.every(seconds, read_bounces, "bounces")
                 scheduler.start()
+                app.state.scheduler = scheduler  # /readyz asks it when it last ticked
                 stack.callback(scheduler.shutdown)
             yield
 
     app = FastAPI(title="outreach", lifespan=lifespan)
+    app.state.scheduler = None  # web only (--no-worker)
     if sandbox_sms:
         app.include_router(
             twilio_sandbox_router(twilio_store(config)), prefix=SANDBOX_TWILIO_PREFIX
