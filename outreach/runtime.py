@@ -3,8 +3,6 @@ and the local sandbox (SMTP catcher + Twilio-compatible endpoint) when configure
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,7 +18,9 @@ from outreach.clock import Clock
 from outreach.config.loader import Config
 from outreach.db.engine import make_engine, session_factory, upgrade
 from outreach.links import LinkBuilder
-from outreach.pipeline.dispatcher import Dispatcher, DispatcherSettings
+from outreach.pipeline.breaker import BreakerRules
+from outreach.pipeline.dispatcher import Dispatcher, DispatcherSettings, default_worker_id
+from outreach.pipeline.health import Provider
 from outreach.render.environment import renderer_for
 from outreach.sandbox.server import running_server
 from outreach.sandbox.smtp_catcher import SmtpCatcher
@@ -41,10 +41,23 @@ class Runtime:
     def migrate(self) -> None:
         upgrade(self.engine)
 
+    def providers(self) -> dict[str, Provider]:
+        """Who each channel sends through: the keys of the shared breakers and rate limits."""
+        f = self.config.file
+        return {
+            "sms": Provider(f.sms.sender, "sms", f.sms.max_per_second),
+            "email": Provider(f.email.sender, "email", f.email.max_per_second),
+            "letter": Provider(f"letter:{f.letter.output_dir}", "letter"),
+        }
+
     def dispatcher(
-        self, channels: Mapping[str, Channel], worker_id: str | None = None
+        self,
+        channels: Mapping[str, Channel],
+        worker_id: str | None = None,
+        concurrency: int | None = None,
     ) -> Dispatcher:
         s = self.config.file.scheduler
+        b = self.config.file.breaker
         return Dispatcher(
             self.factory,
             campaigns=self.config.campaigns,
@@ -54,14 +67,31 @@ class Runtime:
             links=self.links,
             agency=self.config.file.agency,
             clock=self.clock,
-            worker_id=worker_id or f"{socket.gethostname()}-{os.getpid()}",
+            worker_id=worker_id or default_worker_id(),
             settings=DispatcherSettings(
                 batch_size=s.batch_size,
                 lease=timedelta(seconds=s.lease_seconds),
+                heartbeat=timedelta(seconds=s.heartbeat),
                 max_send_attempts=s.max_send_attempts,
-                concurrency=s.concurrency,
+                retry_base=timedelta(seconds=s.retry_base_seconds),
+                retry_max=timedelta(seconds=s.retry_max_seconds),
+                ready_seconds=s.ready_seconds,
+                concurrency=(
+                    dict(s.concurrency)
+                    if concurrency is None
+                    else {name: concurrency for name in channels}
+                ),
+                breaker=BreakerRules(
+                    consecutive_failures=b.consecutive_failures,
+                    failure_rate=b.failure_rate,
+                    window=b.window,
+                    min_calls=b.min_calls,
+                    open_seconds=b.open_seconds,
+                    max_open_seconds=b.max_open_seconds,
+                ),
             ),
             status_callbacks=self.config.file.sms.status_callback,
+            providers=self.providers(),
         )
 
 

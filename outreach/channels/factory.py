@@ -31,7 +31,6 @@ def build_channels(
         messaging_service_sid=s.sms.messaging_service_sid,
         base_url=sms_base_url if s.sms.mode == "sandbox" else None,
         timeout=s.sms.timeout_seconds,
-        max_per_second=s.sms.max_per_second,
     )
     password = config.secrets.smtp_password
     email = SmtpEmailChannel(
