@@ -3,6 +3,7 @@ and the local sandbox (SMTP catcher + Twilio-compatible endpoint) when configure
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,10 +18,12 @@ from outreach.channels.base import Channel
 from outreach.clock import Clock
 from outreach.config.loader import Config
 from outreach.db.engine import make_engine, session_factory, upgrade
+from outreach.inbound.bounces import bounce_source
 from outreach.links import LinkBuilder
 from outreach.pipeline.breaker import BreakerRules
 from outreach.pipeline.dispatcher import Dispatcher, DispatcherSettings, default_worker_id
 from outreach.pipeline.health import Provider
+from outreach.pipeline.scheduler import OutreachScheduler
 from outreach.render.environment import renderer_for
 from outreach.sandbox.server import running_server
 from outreach.sandbox.smtp_catcher import SmtpCatcher
@@ -93,6 +96,40 @@ class Runtime:
             status_callbacks=self.config.file.sms.status_callback,
             providers=self.providers(),
         )
+
+
+@asynccontextmanager
+async def running_worker(
+    runtime: Runtime,
+    channels: Mapping[str, Channel],
+    *,
+    worker_id: str | None = None,
+    concurrency: int | None = None,
+) -> AsyncIterator[OutreachScheduler]:
+    """The worker's jobs (planner under its advisory lock, dispatcher, bounce reader) for the
+    block; on the way out the dispatcher drains within `[scheduler] drain_seconds`. The
+    same for `outreach worker` and the all-in-one `outreach serve`."""
+    config = runtime.config
+    s = config.file.scheduler
+    scheduler = OutreachScheduler(
+        runtime.factory,
+        config.campaigns,
+        runtime.dispatcher(channels, worker_id, concurrency),
+        runtime.clock,
+        planner_seconds=s.planner_seconds,
+        dispatcher_seconds=s.dispatcher_seconds,
+    )
+    if "email" in channels and (box := bounce_source(config)) is not None:
+
+        async def read_bounces() -> None:
+            await asyncio.to_thread(box.process, runtime.factory, runtime.clock.now())
+
+        scheduler.every(config.file.inbound.bounce_poll_seconds, read_bounces, "bounces")
+    scheduler.start()
+    try:
+        yield scheduler
+    finally:
+        scheduler.drained = await scheduler.stop(s.drain_seconds)
 
 
 @dataclass

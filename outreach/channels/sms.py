@@ -191,9 +191,7 @@ class TwilioSmsChannel:
             message_text = _provider_message(exc.msg)
             return _http_error(exc.status, exc.code, message_text, attempt.retry_after)
         except TwilioServiceException as exc:
-            return _http_error(
-                exc.status, exc.code, exc.detail or exc.title, attempt.retry_after
-            )
+            return _http_error(exc.status, exc.code, exc.detail or exc.title, attempt.retry_after)
         except (aiohttp.ClientError, OSError, TimeoutError, json.JSONDecodeError) as exc:
             # JSONDecodeError: a 2xx we cannot read; Twilio has the message, we lack its sid.
             return _transport_error(exc, request_written=attempt.request_written)

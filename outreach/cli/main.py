@@ -15,6 +15,7 @@ from outreach.cli.records import attempts, inconvenient
 from outreach.cli.serve import run, serve
 from outreach.cli.setup import check, import_, init
 from outreach.cli.users import users
+from outreach.cli.worker import worker
 from outreach.masking import configure_logging
 
 
@@ -39,6 +40,7 @@ for command in (
     import_,
     check,
     serve,
+    worker,
     run,
     log,
     bounces,

@@ -233,36 +233,40 @@ def reap_expired(session: Session, now: datetime) -> tuple[int, int]:
         for r in expired
         if r.state == MessageState.SENDING and r.channel not in RERUNNABLE_CHANNELS
     ]
-    transitions = [
-        Transition(
-            r.id,
-            r.state,
-            MessageState.PLANNED,
-            "reaper",
-            {"reason": "lease expired before the send started"},
-            _back_to_planned(),
-        )
-        for r in unsent
-    ] + [
-        Transition(
-            r.id,
-            r.state,
-            MessageState.PLANNED,
-            "reaper",
-            {"reason": "lease expired during the send: a letter is produced again"},
-            _back_to_planned(),
-        )
-        for r in rerun
-    ] + [
-        Transition(
-            i,
-            MessageState.SENDING,
-            MessageState.UNKNOWN,
-            "reaper",
-            {"reason": "lease expired during the send: it may or may not have gone out"},
-            {"lease_expires_at": None, "error_message": "outcome unknown (worker lost)"},
-        )
-        for i in unknown
-    ]
+    transitions = (
+        [
+            Transition(
+                r.id,
+                r.state,
+                MessageState.PLANNED,
+                "reaper",
+                {"reason": "lease expired before the send started"},
+                _back_to_planned(),
+            )
+            for r in unsent
+        ]
+        + [
+            Transition(
+                r.id,
+                r.state,
+                MessageState.PLANNED,
+                "reaper",
+                {"reason": "lease expired during the send: a letter is produced again"},
+                _back_to_planned(),
+            )
+            for r in rerun
+        ]
+        + [
+            Transition(
+                i,
+                MessageState.SENDING,
+                MessageState.UNKNOWN,
+                "reaper",
+                {"reason": "lease expired during the send: it may or may not have gone out"},
+                {"lease_expires_at": None, "error_message": "outcome unknown (worker lost)"},
+            )
+            for i in unknown
+        ]
+    )
     apply(session, transitions, now, only_from=LEASED_STATES)
     return len(unsent) + len(rerun), len(unknown)

@@ -217,10 +217,13 @@ class Dispatcher:
         for _ in range(max_batches):
             if self._stopping:
                 break
+            full = [name for name in self.channels if self.sender.room(name) <= 0]
             report = await self._batch()
             total.add(report)
             if not report:
-                break
+                if not full:
+                    break  # every lane had room and nothing was due
+                await self.sender.wait_for_room(timeout=1.0)
         return total
 
     async def drain(self, grace: float) -> DrainReport:

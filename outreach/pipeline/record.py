@@ -61,7 +61,11 @@ def delivery_event(
 
     if result.status is SendStatus.SENT:
         sent = Changes(
-            provider_id=result.provider_id, sent_at=now, artifact=result.detail.get("path")
+            provider_id=result.provider_id,
+            sent_at=now,
+            artifact=result.detail.get("path"),
+            error_code=None,  # a send the reaper had marked unknown: no stale error text
+            error_message=None,
         )
         return move(MessageState.SENT, EventType.SENT, sent)
     if result.status is SendStatus.UNKNOWN and send.channel in RERUNNABLE_CHANNELS:

@@ -98,6 +98,7 @@ class Sender:
         self._results: dict[int, SendResult] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = asyncio.Event()
+        self._freed = asyncio.Event()  # set whenever a lane lets go of a message
         self._start = GroupCommit(self._write_start, "start")
         self._record = GroupCommit(self._write_results, "record")
         self._release = GroupCommit(self._write_release, "release")
@@ -135,6 +136,12 @@ class Sender:
         for name in self.channels:
             for i in range(max(1, self.settings.concurrency.get(name, 4))):
                 self._tasks.append(asyncio.create_task(self._lane(name), name=f"{name}-{i}"))
+
+    async def wait_for_room(self, timeout: float) -> None:
+        """Until a lane lets go of a message (or `timeout` seconds)."""
+        self._freed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._freed.wait(), timeout)
 
     async def idle(self) -> None:
         """Wait until every offered message is sent and recorded (or released)."""
@@ -176,6 +183,7 @@ class Sender:
                 log.exception("lane %s: message %s not settled", name, queued.send.message_id)
             finally:
                 self._held.pop(queued.send.message_id, None)
+                self._freed.set()
                 queue.task_done()
 
     async def _process(self, queued: _Queued) -> None:

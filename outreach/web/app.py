@@ -3,7 +3,6 @@ lifecycle. Webhooks, the JSON API and the agent console are added by later work.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -14,9 +13,13 @@ from sqlalchemy import func, select
 
 from outreach.channels.factory import build_channels
 from outreach.db.models import Message
-from outreach.inbound.bounces import bounce_source
-from outreach.pipeline.scheduler import OutreachScheduler
-from outreach.runtime import SANDBOX_TWILIO_PREFIX, Runtime, smtp_catcher, twilio_store
+from outreach.runtime import (
+    SANDBOX_TWILIO_PREFIX,
+    Runtime,
+    running_worker,
+    smtp_catcher,
+    twilio_store,
+)
 from outreach.sandbox.twilio_api import twilio_sandbox_router
 from outreach.web.api.router import router as api_router
 from outreach.web.console import install_console
@@ -48,25 +51,8 @@ def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -
             for channel in channels.values():
                 stack.push_async_callback(channel.aclose)
             if run_scheduler:
-                scheduler = OutreachScheduler(
-                    runtime.factory,
-                    config.campaigns,
-                    runtime.dispatcher(channels),
-                    runtime.clock,
-                    planner_seconds=config.file.scheduler.planner_seconds,
-                    dispatcher_seconds=config.file.scheduler.dispatcher_seconds,
-                )
-                if (bounce_box := bounce_source(config)) is not None:
-
-                    async def read_bounces() -> None:
-                        now = runtime.clock.now()
-                        await asyncio.to_thread(bounce_box.process, runtime.factory, now)
-
-                    seconds = config.file.inbound.bounce_poll_seconds
-                    scheduler.every(seconds, read_bounces, "bounces")
-                scheduler.start()
+                scheduler = await stack.enter_async_context(running_worker(runtime, channels))
                 app.state.scheduler = scheduler  # /readyz asks it when it last ticked
-                stack.callback(scheduler.shutdown)
             yield
 
     app = FastAPI(title="outreach", lifespan=lifespan)
