@@ -40,7 +40,7 @@ def health_router(runtime: Runtime) -> APIRouter:
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
 
-    @router.get("/metrics")
+    @router.get("/metrics", include_in_schema=False)  # Prometheus text, not JSON
     def metrics(request: Request) -> Response:
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
         return Response(encode(registry), media_type=content_type)
