@@ -4,7 +4,7 @@ breaker states) is collected when /metrics is read, not counted here.
 
 Every process exposes its own: `outreach serve` at /metrics, `outreach worker` on its
 --metrics-port. Label values are channel names, message states and compliance rule ids,
-never phone numbers or addresses.
+own sending number or relay), never a debtor's number or address.
 """
 
 from __future__ import annotations

@@ -6,13 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
 
 from outreach.channels.factory import build_channels
-from outreach.db.models import Message
 from outreach.runtime import (
     SANDBOX_TWILIO_PREFIX,
     Runtime,
@@ -23,6 +20,7 @@ from outreach.runtime import (
 from outreach.sandbox.twilio_api import twilio_sandbox_router
 from outreach.web.api.router import router as api_router
 from outreach.web.console import install_console
+from outreach.web.health import health_router
 from outreach.web.public import public_router
 from outreach.web.webhooks import twilio_webhooks_router
 
@@ -65,14 +63,7 @@ def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -
     app.include_router(twilio_webhooks_router(runtime))
     app.include_router(public_router(runtime))
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
-        with runtime.factory() as session:
-            counts = dict(
-                session.execute(select(Message.state, func.count()).group_by(Message.state)).all()
-            )
-        return {"status": "ok", "messages": counts}
-
+    app.include_router(health_router(runtime))  # /healthz, /readyz, /metrics
     app.state.runtime = runtime  # for the console's and the API's dependencies
     app.include_router(api_router)
     install_console(app)
