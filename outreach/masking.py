@@ -90,7 +90,7 @@ class _SkippedRunFilter(logging.Filter):
 
 LOG_FORMATS = ("text", "json")
 # Chatty at INFO: the twilio client logs ~8 lines per request (headers, status).
-QUIET_LOGGERS = ("twilio",)
+QUIET_LOGGERS = ("twilio", "apscheduler.executors")  # APScheduler: a line per job run
 SKIPPED_RUN_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
 _SKIPPED_RUN = _SkippedRunFilter()
 

@@ -29,7 +29,7 @@ def build_channels(
         token,
         from_number=s.sms.from_number,
         messaging_service_sid=s.sms.messaging_service_sid,
-        base_url=sms_base_url if s.sms.mode == "sandbox" else None,
+        base_url=sms_base_url if s.sms.mode == "sandbox" else s.sms.base_url,
         timeout=s.sms.timeout_seconds,
     )
     password = config.secrets.smtp_password
