@@ -14,6 +14,7 @@ from outreach.cli.log import log
 from outreach.cli.records import attempts, inconvenient
 from outreach.cli.serve import run, serve
 from outreach.cli.setup import check, import_, init
+from outreach.cli.unknowns import unknown
 from outreach.cli.users import users
 from outreach.masking import configure_logging
 
@@ -47,5 +48,6 @@ for command in (
     compliance,
     attempts,
     inconvenient,
+    unknown,
 ):
     main.add_command(command)
