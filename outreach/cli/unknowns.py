@@ -59,6 +59,8 @@ def list_(ctx: click.Context, channel: str | None, limit: int, as_json: bool) ->
         click.echo("No unknown sends.")
         return
     table = Table("id", "channel", "to", "campaign / step", "since (UTC)", "provider id", "error")
+    for column in (0, 2, 5):  # what a person copies or compares whole
+        table.columns[column].no_wrap = True
     for r in rows:
         table.add_row(
             str(r.id),
@@ -77,21 +79,26 @@ def list_(ctx: click.Context, channel: str | None, limit: int, as_json: bool) ->
 @click.option(
     "--sent/--not-sent",
     default=None,
-    required=True,
-    help="It went out (sent) or it did not (failed, no longer counted against caps).",
+    help="Required: it went out (sent) or it did not (failed, no longer counted against caps).",
 )
 @click.option("--note", default="", help="Why you know (kept in the audit trail).")
 @click.option("--actor", help="Who resolves it (default agent:<login name>).")
 @click.pass_context
-def resolve(ctx: click.Context, message_id: int, sent: bool, note: str, actor: str | None) -> None:
+def resolve(
+    ctx: click.Context, message_id: int, sent: bool | None, note: str, actor: str | None
+) -> None:
     """Settle unknown message ID as sent or not sent."""
     from outreach.actions.unknowns import resolve_unknown
+
+    if sent is None:  # click does not enforce `required` on a flag pair
+        raise click.UsageError("say --sent or --not-sent", ctx)
+    said = sent
 
     moved = _settle(
         load_runtime(ctx, migrate=False),
         message_id,
         lambda session, now, message: resolve_unknown(
-            session, now, _actor(actor), message, sent=sent, note=note
+            session, now, _actor(actor), message, sent=said, note=note
         ),
     )
     click.echo(f"Message {message_id}: {moved.from_state} -> {moved.to_state}.")
