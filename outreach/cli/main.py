@@ -15,6 +15,7 @@ from outreach.cli.log import log
 from outreach.cli.records import attempts, inconvenient
 from outreach.cli.serve import run, serve
 from outreach.cli.setup import check, import_, init
+from outreach.cli.unknowns import unknown
 from outreach.cli.users import users
 from outreach.cli.worker import worker
 from outreach.masking import LOG_FORMATS, configure_logging
@@ -58,5 +59,6 @@ for command in (
     compliance,
     attempts,
     inconvenient,
+    unknown,
 ):
     main.add_command(command)
