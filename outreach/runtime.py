@@ -4,6 +4,7 @@ and the local sandbox (SMTP catcher + Twilio-compatible endpoint) when configure
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,10 +16,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.channels.base import Channel
+from outreach.channels.twilio_lookup import build_lookup
 from outreach.clock import Clock
 from outreach.config.loader import Config
 from outreach.db.engine import make_engine, session_factory, upgrade
 from outreach.inbound.bounces import bounce_source
+from outreach.inbound.settle import settle_unknowns
 from outreach.links import LinkBuilder
 from outreach.pipeline.breaker import BreakerRules
 from outreach.pipeline.dispatcher import Dispatcher, DispatcherSettings, default_worker_id
@@ -28,6 +31,8 @@ from outreach.render.environment import renderer_for
 from outreach.sandbox.server import running_server
 from outreach.sandbox.smtp_catcher import SmtpCatcher
 from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
+
+log = logging.getLogger(__name__)
 
 SANDBOX_TWILIO_PREFIX = "/sandbox/twilio"
 
@@ -105,10 +110,12 @@ async def running_worker(
     *,
     worker_id: str | None = None,
     concurrency: int | None = None,
+    sms_base_url: str | None = None,
 ) -> AsyncIterator[OutreachScheduler]:
-    """The worker's jobs (planner under its advisory lock, dispatcher, bounce reader) for the
-    block; on the way out the dispatcher drains within `[scheduler] drain_seconds`. The
-    same for `outreach worker` and the all-in-one `outreach serve`."""
+    """The worker's jobs (planner under its advisory lock, dispatcher, bounce reader, and the
+    settling of unknown SMS through Twilio's API) for the block; on the way out the
+    dispatcher drains within `[scheduler] drain_seconds`. The same for `outreach worker` and
+    the all-in-one `outreach serve`. `sms_base_url`: the sandbox stand-in, in sandbox mode."""
     config = runtime.config
     s = config.file.scheduler
     scheduler = OutreachScheduler(
@@ -125,11 +132,24 @@ async def running_worker(
             await asyncio.to_thread(box.process, runtime.factory, runtime.clock.now())
 
         scheduler.every(config.file.inbound.bounce_poll_seconds, read_bounces, "bounces")
+    lookup = None
+    if "sms" in channels and (config.file.sms.mode != "sandbox" or sms_base_url):
+        lookup = build_lookup(config, sms_base_url=sms_base_url)
+        found = lookup
+
+        async def settle() -> None:
+            report = await settle_unknowns(runtime.factory, found, runtime.clock.now())
+            if report.settled:
+                log.info("settled %d unknown SMS through the provider's API", report.settled)
+
+        scheduler.every(s.settle_seconds, settle, "settle")
     scheduler.start()
     try:
         yield scheduler
     finally:
         scheduler.drained = await scheduler.stop(s.drain_seconds)
+        if lookup is not None:
+            await lookup.aclose()
 
 
 @dataclass

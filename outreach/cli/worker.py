@@ -82,7 +82,7 @@ def worker(
 
 async def _channels(
     stack: AsyncExitStack, runtime: Runtime, names: tuple[str, ...]
-) -> dict[str, Channel]:
+) -> tuple[dict[str, Channel], str | None]:
     """The selected channels; the local stand-ins only for what is in sandbox mode."""
     from outreach.channels.factory import build_channels
     from outreach.runtime import standalone_sandbox
@@ -97,7 +97,7 @@ async def _channels(
     )
     for channel in channels.values():
         stack.push_async_callback(channel.aclose)
-    return {name: channels[name] for name in names}
+    return {name: channels[name] for name in names}, sms_base_url
 
 
 async def _once(
@@ -107,7 +107,7 @@ async def _once(
 
     plan = planner.tick(runtime.factory, runtime.config.campaigns, runtime.clock)
     async with AsyncExitStack() as stack:
-        channels = await _channels(stack, runtime, names)
+        channels, _ = await _channels(stack, runtime, names)
         dispatcher = runtime.dispatcher(channels, worker_id, concurrency)
         report = await dispatcher.run_until_idle()
     return {
@@ -132,11 +132,17 @@ async def _serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
-        channels = await _channels(stack, runtime, names)
+        channels, sms_base_url = await _channels(stack, runtime, names)
         if metrics_port is not None:
             _serve_metrics(runtime, metrics_port)
         scheduler = await stack.enter_async_context(
-            running_worker(runtime, channels, worker_id=worker_id, concurrency=concurrency)
+            running_worker(
+                runtime,
+                channels,
+                worker_id=worker_id,
+                concurrency=concurrency,
+                sms_base_url=sms_base_url,
+            )
         )
         log.info(
             "worker %s sending %s; SIGTERM drains",

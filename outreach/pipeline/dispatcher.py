@@ -299,6 +299,7 @@ class Dispatcher:
     ) -> tuple[int, int, list[int]]:
         with self.factory.begin() as session:
             replanned, unknown = outbox.reap_expired(session, now)
+            workers.mark_lost(session, now, self.settings.lease)
         ids: list[int] = []
         with self.factory.begin() as session:
             keys = [self.providers[name].key for name in rooms]

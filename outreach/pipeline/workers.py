@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -35,3 +35,14 @@ def beat(
         .where(Worker.id == worker_id)
         .values(state=state, heartbeat_at=now, stopped_at=now if state == "stopped" else None)
     )
+
+
+def mark_lost(session: Session, now: datetime, lease: timedelta) -> int:
+    """Workers silent for longer than a lease died without draining (kill -9, a lost host):
+    `lost`, so their heartbeat age stops alerting once the reaper has settled their rows."""
+    result = session.execute(
+        update(Worker)
+        .where(Worker.state.in_(("running", "draining")), Worker.heartbeat_at < now - lease)
+        .values(state="lost", stopped_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -80,7 +80,7 @@ def engine_health(session: Session, now: datetime) -> EngineHealth:
         worker: max(0.0, (now - as_utc(beat)).total_seconds())
         for worker, beat in session.execute(
             select(Worker.id, Worker.heartbeat_at)
-            .where(Worker.state != "stopped")
+            .where(Worker.state.not_in(("stopped", "lost")))
             .order_by(Worker.id)
         )
     }

@@ -49,7 +49,13 @@ def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -
             for channel in channels.values():
                 stack.push_async_callback(channel.aclose)
             if run_scheduler:
-                scheduler = await stack.enter_async_context(running_worker(runtime, channels))
+                scheduler = await stack.enter_async_context(
+                    running_worker(
+                        runtime,
+                        channels,
+                        sms_base_url=self_url + SANDBOX_TWILIO_PREFIX if sandbox_sms else None,
+                    )
+                )
                 app.state.scheduler = scheduler  # /readyz asks it when it last ticked
             yield
 
