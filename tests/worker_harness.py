@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import shutil
 import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -131,6 +130,18 @@ class Site:
                 )
             )
 
+    def sending(self, worker: str) -> int:
+        """The worker's messages in a channel call now (committed `sending`)."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.scalar(
+                    select(func.count()).where(
+                        Message.lease_owner == worker, Message.state == "sending"
+                    )
+                )
+                or 0
+            )
+
     def deliveries(self) -> Counter[str]:
         """How many times each message reached its provider, by message id (as str)."""
         got: Counter[str] = Counter()
@@ -140,6 +151,13 @@ class Site:
         for mail in self.smtp.messages():
             got[str(mail["X-Outreach-Message-Id"])] += 1
         return got
+
+    async def wait_for(self, condition: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met in {timeout}s: {dict(self.states())}")
+            await asyncio.sleep(0.05)
 
     async def settled(self, expected: int, timeout: float) -> Counter[str]:
         """Wait until `expected` messages exist and none is on its way any more."""
@@ -156,11 +174,12 @@ class Site:
             await asyncio.sleep(0.25)
 
 
-def seed(engine: Engine, sms: int, email: int) -> None:
-    """Debtors with one account each, tagged for the SMS or the email campaign."""
+def seed(engine: Engine, sms: int, email: int, first_id: int = 1) -> None:
+    """Debtors with one account each, tagged for the SMS or the email campaign; ids from
+    `first_id` (seed again with the next free id to add more)."""
     now = datetime.now(UTC)
     n = sms + email
-    rng = random.Random(11)
+    ids = range(first_id, first_id + n)
     with engine.begin() as conn:
         conn.execute(
             insert(Debtor),
@@ -173,7 +192,7 @@ def seed(engine: Engine, sms: int, email: int) -> None:
                     "language": "en",
                     "created_at": now,
                 }
-                for i in range(1, n + 1)
+                for i in ids
             ],
         )
         conn.execute(
@@ -191,23 +210,22 @@ def seed(engine: Engine, sms: int, email: int) -> None:
                     "state": "NY",
                     "status": "open",
                     "time_barred": False,
-                    "tags": ["sms" if i <= sms else "email"],
+                    "tags": ["sms" if i < first_id + sms else "email"],
                     "created_at": now,
                 }
-                for i in range(1, n + 1)
+                for i in ids
             ],
         )
-        numbers = rng.sample(range(2_000_000, 9_999_999), n)
         conn.execute(
             insert(ContactPoint),
             [
                 point
-                for i in range(1, n + 1)
+                for i in ids
                 for point in (
                     {
                         "debtor_id": i,
                         "kind": "phone",
-                        "value": f"+1212{numbers[i - 1]}",
+                        "value": f"+1212{2_000_000 + i}",  # one number per debtor
                         "label": "mobile",
                         "consent": "granted",
                         "source": "test",
@@ -277,9 +295,7 @@ def _settings(
 
 
 @asynccontextmanager
-async def site(
-    tmp_path: Path, db_url: str, **overrides: Mapping[str, Any]
-) -> AsyncIterator[Site]:
+async def site(tmp_path: Path, db_url: str, **overrides: Mapping[str, Any]) -> AsyncIterator[Site]:
     """Stand-ins up, a configuration pointing at them, the schema migrated."""
     store = TwilioSandboxStore(tmp_path / "twilio")
     app = FastAPI()

@@ -172,9 +172,7 @@ async def test_temporary_refusal_is_retryable(
 
 
 async def test_connection_refused_is_retryable() -> None:
-    channel = SmtpEmailChannel(
-        "127.0.0.1", free_port(), from_address=FROM, timeout=2.0
-    )
+    channel = SmtpEmailChannel("127.0.0.1", free_port(), from_address=FROM, timeout=2.0)
     try:
         result = await channel.send(mail())
     finally:
@@ -207,9 +205,7 @@ async def test_drop_after_data_is_unknown_and_the_connection_is_replaced() -> No
 
     server = await asyncio.start_server(smtp_that_hangs_up_after_data, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    channel = SmtpEmailChannel(
-        "127.0.0.1", port, from_address=FROM, pool_size=1, timeout=2.0
-    )
+    channel = SmtpEmailChannel("127.0.0.1", port, from_address=FROM, pool_size=1, timeout=2.0)
     async with server:
         first = await channel.send(mail())
         second = await channel.send(mail())
