@@ -31,7 +31,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from outreach.config.settings import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
 from outreach.db.engine import make_engine, upgrade
-from outreach.db.models import Account, ContactPoint, Debtor, Message
+from outreach.db.models import Account, ContactPoint, Debtor, Message, MessageEvent
 from outreach.sandbox.server import running_server
 from outreach.sandbox.smtp_catcher import SmtpCatcher
 from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
@@ -126,6 +126,7 @@ class Site:
                         Message.to_address,
                         Message.provider_id,
                         Message.error_code,
+                        Message.lease_owner,
                     ).order_by(Message.id)
                 )
             )
@@ -141,6 +142,16 @@ class Site:
                 )
                 or 0
             )
+
+    def sent_by(self) -> Counter[str]:
+        """Which worker committed each send (from the message events' causes)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(MessageEvent.cause, func.count())
+                .where(MessageEvent.to_state == "sending")
+                .group_by(MessageEvent.cause)
+            )
+            return Counter({cause.removeprefix("dispatcher:"): n for cause, n in rows})
 
     def deliveries(self) -> Counter[str]:
         """How many times each message reached its provider, by message id (as str)."""

@@ -249,7 +249,7 @@ class Sender:
         admitted: list[Send] = []
         refused: list[Send] = []
         with self.factory.begin() as session:
-            for provider, group in groups.items():
+            for provider, group in sorted(groups.items(), key=lambda pg: pg[0].key):
                 n = health.admit(
                     session, provider, len(group), self.worker_id, now, self.settings.breaker
                 )
@@ -286,13 +286,14 @@ class Sender:
                 health.Result(provider_failed(result), error)
             )
         with self.factory.begin() as session:
+            # Lock order, in every write: provider rows (by key), then message rows.
+            for provider in sorted(groups, key=lambda p: p.key):
+                health.report(
+                    session, provider, groups[provider], self.worker_id, now, self.settings.breaker
+                )
             moved = events.record(
                 session, now, reports, only_from=RECORDABLE, lease_owner=self.worker_id
             )
-            for provider, results in groups.items():
-                health.report(
-                    session, provider, results, self.worker_id, now, self.settings.breaker
-                )
         states = {t.message_id: t.to_state for t in moved}
         for send, result in items:
             state = states.get(send.message_id)

@@ -7,9 +7,10 @@ import asyncio
 import random
 import signal
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.worker_harness import seed, site
+from tests.worker_harness import FROM, seed, site
 
 
 async def test_a_worker_sends_each_due_message_once_then_drains_on_sigterm(
@@ -114,3 +115,26 @@ async def test_sigterm_mid_batch_drains_with_no_unknown(tmp_path: Path, db_url: 
             assert m.state in ("sent", "planned")
         print(f"\ndrain seconds per SIGTERM: {[round(d, 2) for d in drains]}")
         assert max(drains) < 5 + 3  # the grace period plus the process's own exit
+
+
+async def test_three_workers_share_one_senders_rate_limit(tmp_path: Path, db_url: str) -> None:
+    """`max_per_second = 10` is the sender's, not each process's: three workers together
+    send 10 SMS a second (within 10%)."""
+    overrides = {"sms": {"max_per_second": 10}}
+    async with site(tmp_path, db_url, **overrides) as s:
+        seed(s.engine, sms=120, email=0)
+        for name in ("r0", "r1", "r2"):
+            await s.start(name)
+        await s.settled(120, timeout=60)
+        assert await s.stop_all() == {"r0": 0, "r1": 0, "r2": 0}
+        received = sorted(datetime.fromisoformat(r["received"]) for r in s.twilio.requests)
+        # Steady state: leave out the first second, while workers start at different times.
+        steady = [t for t in received if t >= received[0] + timedelta(seconds=1)]
+        rate = (len(steady) - 1) / (steady[-1] - steady[0]).total_seconds()
+        senders = {r["form"]["From"] for r in s.twilio.requests}
+        workers = {m.lease_owner for m in s.messages()}
+        print(f"\n3 workers, one sender at 10/s: {rate:.2f} SMS/s over {len(steady)} sends")
+        assert len(received) == 120 and senders == {FROM}
+        assert 9.0 <= rate <= 11.0
+        assert workers == {None}  # leases released after sending
+        assert len({w for w in s.sent_by()}) == 3  # every worker took part
