@@ -12,8 +12,9 @@ from outreach.cli.compliance import compliance
 from outreach.cli.demo import demo
 from outreach.cli.log import log
 from outreach.cli.records import attempts, inconvenient
+from outreach.cli.sandbox import sandbox
 from outreach.cli.serve import run, serve
-from outreach.cli.setup import check, import_, init
+from outreach.cli.setup import check, import_, init, migrate
 from outreach.cli.users import users
 from outreach.masking import configure_logging
 
@@ -36,6 +37,7 @@ def main(ctx: click.Context, config_dir: Path | None, verbose: bool) -> None:
 
 for command in (
     init,
+    migrate,
     import_,
     check,
     serve,
@@ -43,6 +45,7 @@ for command in (
     log,
     bounces,
     demo,
+    sandbox,
     users,
     compliance,
     attempts,

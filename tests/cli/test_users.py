@@ -37,7 +37,7 @@ def test_add_token_list_and_disable(config_dir: Path, db_url: str, clock: Simula
         )
     runtime = Runtime(Config(config_dir), clock, engine=engine)
     api = TestClient(
-        create_app(runtime, self_url="http://127.0.0.1:9", run_scheduler=False),
+        create_app(runtime, self_url="http://127.0.0.1:9", run_worker=False),
         headers={"Authorization": f"Bearer {token.strip()}"},
     )
     assert api.get("/api/me").json() == {"name": "ana", "role": "ops"}
