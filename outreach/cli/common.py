@@ -80,15 +80,21 @@ def load_config(ctx: click.Context) -> Config:
 def load_runtime(ctx: click.Context, *, schema: bool = True) -> Runtime:
     """The Runtime on the validated configuration and the system clock. With `schema` (every
     command that reads or writes the database) the schema must be at the newest revision."""
-    from sqlalchemy.exc import ArgumentError
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+    from outreach.db.engine import display_url
     from outreach.runtime import Runtime
 
     config = load_config(ctx)
     try:
         runtime = Runtime(config, SystemClock())
-    except ArgumentError as exc:  # includes an unknown dialect or driver
-        raise BadInput(f"database.url: not a usable database URL ({exc})") from exc
+    except ArgumentError as exc:  # its text may quote the URL, password and all: not shown
+        if isinstance(exc, NoSuchModuleError):
+            shown = display_url(config.database_url)
+            raise BadInput(f"database URL {shown}: unknown dialect or driver") from exc
+        raise BadInput(
+            "the database URL (OUTREACH_DATABASE_URL or database.url) does not parse"
+        ) from exc
     if schema:
         require_schema(runtime.engine, config.database_url)
     return runtime

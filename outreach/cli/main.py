@@ -52,3 +52,7 @@ for command in (
     inconvenient,
 ):
     main.add_command(command)
+
+
+if __name__ == "__main__":  # `python -m outreach.cli.main`, as the process tests run it
+    main()

@@ -26,7 +26,7 @@ class SandboxError(Exception):
 class SandboxControl:
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
         """`base_url` is where the sandbox's HTTP server listens, e.g. http://127.0.0.1:8025."""
-        self._http = httpx.Client(base_url=base_url.rstrip("/") + FAULTS_PREFIX, timeout=timeout)
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
 
     def fail_next(
         self,
@@ -80,9 +80,9 @@ class SandboxControl:
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         try:
-            response = self._http.request(method, path, json=body)
+            response = self._http.request(method, FAULTS_PREFIX + path, json=body)
         except httpx.HTTPError as exc:
-            raise SandboxError(f"{self._http.base_url}{path}: {exc}") from exc
+            raise SandboxError(f"{self._http.base_url}{FAULTS_PREFIX}{path}: {exc}") from exc
         if response.status_code >= 400:
             try:
                 detail = response.json().get("detail", response.text)

@@ -31,6 +31,7 @@ def test_bad_campaign_file_exits_2_naming_file_and_field(config_dir: Path) -> No
 
 
 def test_import_reports_bad_rows_with_lines_and_is_idempotent(config_dir: Path) -> None:
+    assert invoke(config_dir, "migrate")[0] == 0
     sample = str(config_dir / "sample" / "portfolio.csv")
     code, out, _ = invoke(config_dir, "import", sample, "--json")
     assert code == 0
@@ -44,5 +45,6 @@ def test_import_reports_bad_rows_with_lines_and_is_idempotent(config_dir: Path) 
 
 
 def test_import_of_a_missing_file_exits_2(config_dir: Path) -> None:
+    assert invoke(config_dir, "migrate")[0] == 0
     code, _, err = invoke(config_dir, "import", "nope.csv")
     assert code == 2 and "nope.csv" in err
