@@ -96,7 +96,7 @@ class SandboxProcess:
         if not path.exists():
             return []
         box = mailbox.Maildir(path, factory=None, create=False)
-        return [box.get_bytes(key) for key in box.keys()]
+        return [box.get_bytes(key) for key in box]
 
     def worker_env(self, db_url: str, **extra: str) -> dict[str, str]:
         """What a worker pointed at this sandbox needs: its credentials and a secret key."""

@@ -63,7 +63,8 @@ def sandbox(
     try:
         asyncio.run(_serve(config, host, port, smtp))
     except OSError as exc:  # a port in use, an address not on this machine
-        raise Failure(f"cannot listen on {host}: {exc.strerror or exc}") from exc
+        where = f"{host} (HTTP port {port}, SMTP port {smtp})"
+        raise Failure(f"cannot listen on {where}: {exc.strerror or exc}") from exc
 
 
 async def _serve(config: Any, host: str, port: int, smtp_port: int) -> None:

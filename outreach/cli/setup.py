@@ -36,10 +36,10 @@ def init(ctx: click.Context) -> None:
     status = database_status(runtime.engine, config.database_url)
     if status.current is None:
         runtime.migrate()
-        console.print(f"Created the outreach schema (revision {status.head}) in {url}")
+        click.echo(f"Created the outreach schema (revision {status.head}) in {url}")
     else:
         require_schema(runtime.engine, config.database_url)
-        console.print(f"Database ready: {url} (revision {status.current})")
+        click.echo(f"Database ready: {url} (revision {status.current})")
     Path(config.file.letter.output_dir).mkdir(parents=True, exist_ok=True)
 
 
@@ -58,11 +58,11 @@ def migrate(ctx: click.Context) -> None:
             f" not know (its newest is {before.head}): a newer outreach migrated it"
         )
     if before.ready:
-        console.print(f"{url}: already at revision {before.head}, the newest")
+        click.echo(f"{url}: already at revision {before.head}, the newest")
         return
     runtime.migrate()
     after = database_status(runtime.engine, runtime.config.database_url)
-    console.print(f"{url}: migrated from {before.current or 'no schema'} to {after.current}")
+    click.echo(f"{url}: migrated from {before.current or 'no schema'} to {after.current}")
 
 
 @click.command("import")

@@ -5,7 +5,55 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqlalchemy import text
+
+from outreach.db.engine import make_engine, upgrade
 from tests.cli.conftest import invoke
+
+
+def revision(db_url: str) -> str | None:
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_migrate_creates_the_schema_then_says_it_is_current(config_dir: Path, db_url: str) -> None:
+    code, out, _ = invoke(config_dir, "migrate")
+    assert code == 0 and out.strip().endswith(": migrated from no schema to 0005")
+    assert revision(db_url) == "0005"
+    code, out, _ = invoke(config_dir, "migrate")
+    assert code == 0 and out.strip().endswith(": already at revision 0005, the newest")
+
+
+def test_migrate_brings_an_older_schema_forward(config_dir: Path, db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0004")
+    engine.dispose()
+    code, out, _ = invoke(config_dir, "migrate")
+    assert code == 0 and out.strip().endswith(": migrated from 0004 to 0005")
+    assert revision(db_url) == "0005"
+    assert invoke(config_dir, "log")[0] == 0
+
+
+def test_init_creates_the_schema_of_a_fresh_database_and_says_so(
+    config_dir: Path, db_url: str
+) -> None:
+    code, out, _ = invoke(config_dir, "init")
+    assert code == 0 and "Created the outreach schema (revision 0005) in " in out
+    code, out, _ = invoke(config_dir, "init")
+    assert code == 0 and "Database ready: " in out and "(revision 0005)" in out
+
+
+def test_init_leaves_an_older_schema_to_migrate(config_dir: Path, db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0004")
+    engine.dispose()
+    code, _, err = invoke(config_dir, "init")
+    assert code == 1 and "run `outreach migrate`" in err
+    assert revision(db_url) == "0004"
 
 
 def test_check_passes_on_the_shipped_config(config_dir: Path) -> None:
