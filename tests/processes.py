@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import mailbox
 import os
+import queue
 import re
-import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,6 +68,8 @@ def run_outreach(
 class SandboxProcess:
     process: subprocess.Popen[str]
     lines: dict[str, str]  # what it printed at start: twilio, faults, smtp, requests, mail
+    output: list[str]  # every line of its stdout so far (a reader thread appends)
+    reader: threading.Thread
 
     @property
     def sms_base_url(self) -> str:
@@ -83,6 +86,18 @@ class SandboxProcess:
     def control(self) -> SandboxControl:
         return SandboxControl(self.http_url)
 
+    def stop(self, timeout: float = 15) -> int:
+        """SIGTERM, then wait for the exit (killed after `timeout`); the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join(timeout=5)
+        return self.process.returncode
+
     def sms_requests(self) -> list[dict[str, Any]]:
         """Every create the Twilio stand-in accepted, from its JSON lines file."""
         path = Path(self.lines["requests"])
@@ -96,7 +111,7 @@ class SandboxProcess:
         if not path.exists():
             return []
         box = mailbox.Maildir(path, factory=None, create=False)
-        return [box.get_bytes(key) for key in box]
+        return [box.get_bytes(key) for key in box.keys()]  # noqa: SIM118 - iter() gives messages
 
     def worker_env(self, db_url: str, **extra: str) -> dict[str, str]:
         """What a worker pointed at this sandbox needs: its credentials and a secret key."""
@@ -123,36 +138,45 @@ def sandbox_process(
         stderr=subprocess.PIPE,
         text=True,
     )
+    output: list[str] = []
+    started: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            started.put(line)
+        started.put(None)  # end of output
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    sandbox = SandboxProcess(process, {}, output, reader)
     try:
-        lines = _startup_lines(process, startup_timeout)
-        yield SandboxProcess(process, lines)
+        _wait_until_ready(sandbox, started, startup_timeout)
+        yield sandbox
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        sandbox.stop()
 
 
-def _startup_lines(process: subprocess.Popen[str], timeout: float) -> dict[str, str]:
-    assert process.stdout is not None
+def _wait_until_ready(
+    sandbox: SandboxProcess, started: queue.Queue[str | None], timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
-    lines: dict[str, str] = {}
     while (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([process.stdout], [], [], left)
-        line = process.stdout.readline() if ready else ""
-        if not line:  # timed out, or the process ended
+        try:
+            line = started.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
             break
         if line.startswith("ready"):
-            return lines
+            return
         name, sep, value = line.strip().partition(": ")
         if sep:
-            lines[name] = value
-    process.kill()
-    _, err = process.communicate()
-    raise RuntimeError(f"outreach sandbox did not start: {lines} {err}")
+            sandbox.lines[name] = value
+    sandbox.process.kill()
+    _, err = sandbox.process.communicate()
+    raise RuntimeError(f"outreach sandbox did not start: {sandbox.lines} {err}")
 
 
 def set_toml(path: Path, section: str, **values: str | int | float | bool) -> None:
