@@ -88,6 +88,8 @@ def load_runtime(ctx: click.Context, *, schema: bool = True) -> Runtime:
     config = load_config(ctx)
     try:
         runtime = Runtime(config, SystemClock())
+    except ConfigError as exc:  # e.g. no OUTREACH_SECRET_KEY with a real provider configured
+        raise BadInput(str(exc)) from exc
     except ArgumentError as exc:  # its text may quote the URL, password and all: not shown
         if isinstance(exc, NoSuchModuleError):
             shown = display_url(config.database_url)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from outreach.db.engine import make_engine, upgrade
 from tests.cli.conftest import invoke
 from tests.conftest import free_port
-from tests.processes import outreach_env, run_outreach
+from tests.processes import outreach_env, run_outreach, set_toml
 
 
 def only_line(stderr: str) -> str:
@@ -92,3 +92,12 @@ def test_a_database_url_that_is_not_one_is_bad_input(
     assert code == 2
     assert "database URL nosuchdb://ops@host/db: unknown dialect or driver" in err
     assert "s3cret" not in err
+
+
+def test_a_real_provider_without_a_secret_key_is_bad_input(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OUTREACH_SECRET_KEY", raising=False)
+    set_toml(config_dir / "outreach.toml", "email", mode="smtp")
+    code, _, err = invoke(config_dir, "log")
+    assert code == 2 and "OUTREACH_SECRET_KEY must be set" in err
