@@ -1,4 +1,5 @@
-"""Mask phone numbers, emails and account numbers to their last 4 characters.
+"""Mask phone numbers, emails and account numbers to their last 4 characters, and the
+logging set-up that applies it to every line logged (text or JSON).
 
 Used for everything printed or logged; full values appear only where an agent needs them.
 """
@@ -7,6 +8,12 @@ from __future__ import annotations
 
 import logging
 import re
+from types import TracebackType
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+_ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # E.164 or loosely formatted phone numbers, and long digit runs (account numbers).
@@ -49,10 +56,76 @@ class MaskingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
-    handler.addFilter(MaskingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+class _MaskingFormatter(logging.Formatter):
+    """Text lines; tracebacks are masked too (an exception may quote a number or address)."""
+
+    def formatException(self, ei: _ExcInfo) -> str:
+        return mask_text(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return mask_text(super().formatStack(stack_info))
+
+
+class _MaskingJsonFormatter(JsonFormatter):
+    """One JSON object per line; every string field but the fixed ones is masked (the
+    message, a traceback, values passed with `extra=`)."""
+
+    _FIXED = frozenset({"timestamp", "level", "logger"})
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            key: mask_text(value) if isinstance(value, str) and key not in self._FIXED else value
+            for key, value in log_data.items()
+        }
+
+
+class _SkippedRunFilter(logging.Filter):
+    """APScheduler 3 warns each time a job is due while its previous run still runs. With
+    max_instances=1 skipping that run is the design (a slow tick is never run twice), not a
+    fault; its other warnings (missed runs, job errors) still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in str(record.msg)
+
+
+LOG_FORMATS = ("text", "json")
+# Chatty at INFO: the twilio client logs ~8 lines per request (headers, status).
+QUIET_LOGGERS = ("twilio", "apscheduler.executors")  # APScheduler: a line per job run
+SKIPPED_RUN_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
+_SKIPPED_RUN = _SkippedRunFilter()
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler configure_logging installs; it remembers its format."""
+
+    def __init__(self, log_format: str) -> None:
+        super().__init__()
+        self.log_format = log_format
+        self.addFilter(MaskingFilter())
+        if log_format == "json":
+            self.setFormatter(
+                _MaskingJsonFormatter(
+                    "%(levelname)s %(name)s %(message)s",
+                    rename_fields={"levelname": "level", "name": "logger"},
+                    timestamp=True,
+                )
+            )
+        else:
+            self.setFormatter(_MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+
+def configure_logging(level: int = logging.INFO, log_format: str | None = None) -> None:
+    """Log to stderr, masked, as text lines or JSON objects (`--log-format`). Without a
+    format, keep the one an earlier call chose (a command that only changes the level)."""
+    if log_format is None:
+        current = [h.log_format for h in logging.getLogger().handlers if isinstance(h, _Handler)]
+        log_format = current[0] if current else "text"
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}: {log_format!r}")
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_Handler(log_format)]
     root.setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    for name in SKIPPED_RUN_LOGGERS:
+        logging.getLogger(name).addFilter(_SKIPPED_RUN)  # once: addFilter skips a duplicate

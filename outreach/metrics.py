@@ -3,8 +3,8 @@ goes. What the database knows at scrape time (queue depth, oldest due message, u
 breaker states) is collected when /metrics is read, not counted here.
 
 Every process exposes its own: `outreach serve` at /metrics, `outreach worker` on its
---metrics-port. Label values are channel names, message states and compliance rule ids,
-never phone numbers or addresses.
+--metrics-port. Label values are channel names, message states, compliance rule ids and
+provider keys (our own sending number or relay), never a debtor's number or address.
 """
 
 from __future__ import annotations

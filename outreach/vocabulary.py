@@ -83,6 +83,9 @@ CONTACT_STATES = (
 )
 # States the dispatcher claims from when due_at has come.
 DUE_STATES = (MessageState.PLANNED, MessageState.DEFERRED)
+# Channels whose send may simply run again: a letter is produced idempotently (its manifest
+# says whether it exists), so an interrupted letter goes back to planned, never to unknown.
+RERUNNABLE_CHANNELS = (Channel.LETTER,)
 # States a message is in while a worker holds its lease.
 LEASED_STATES = (MessageState.CLAIMED, MessageState.READY, MessageState.SENDING)
 

@@ -3,6 +3,7 @@ OUTREACH_TEST_DATABASE_URL is set), the shipped config relocated to tmp_path, a 
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from sqlalchemy import Engine, text
 from outreach.clock import SimulatedClock
 from outreach.config.loader import Config
 from outreach.db.engine import make_engine, upgrade
+from outreach.masking import QUIET_LOGGERS, SKIPPED_RUN_LOGGERS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
@@ -75,3 +77,18 @@ def reset_postgres(url: str) -> None:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For tests that call configure_logging: the root handlers and the levels and filters it
+    sets are put back afterwards (pytest's own capture handlers included)."""
+    root = logging.getLogger()
+    touched = [logging.getLogger(n) for n in (*QUIET_LOGGERS, *SKIPPED_RUN_LOGGERS)]
+    saved = (root.handlers[:], root.level, [(lg.level, lg.filters[:]) for lg in touched])
+    yield
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+    for lg, (level, filters) in zip(touched, saved[2], strict=True):
+        lg.setLevel(level)
+        lg.filters[:] = filters

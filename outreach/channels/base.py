@@ -73,6 +73,10 @@ class SendResult:
     error_message: str | None = None
     # The provider says the recipient opted out (Twilio 21610): record it, never retry.
     opted_out: bool = False
+    # RETRYABLE: the provider's Retry-After (seconds): nothing goes to this sender before.
+    retry_after: float | None = None
+    # RETRYABLE because we sent too fast (429): pacing's business, not a sign of ill health.
+    rate_limited: bool = False
     detail: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -1,7 +1,8 @@
 """Email over SMTP with aiosmtplib, through a small pool of reused connections.
 
 Reusing a connection roughly doubles throughput over one connection per message; a few
-connections in parallel add more. Outcome classification:
+connections in parallel add more. One attempt per `send`: retries, the relay's shared rate
+limit and its breaker belong to the send engine (pipeline.sending). Outcome classification:
 - the server answered a command with 4xx, or we could not connect / open the session at all:
   RETRYABLE (the message was certainly not accepted);
 - the server answered 5xx to the sender, a recipient or the data: PERMANENT, code and text kept;
@@ -24,7 +25,6 @@ from aiosmtplib.response import SMTPResponse
 from aiosmtplib.typing import Default
 
 from outreach.channels.base import OutboundMessage, SendResult, SendStatus
-from outreach.channels.retry import RetryPolicy, send_with_retry
 from outreach.masking import mask
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,6 @@ class SmtpEmailChannel:
         password: str | None = None,
         pool_size: int = 4,
         timeout: float = 30.0,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, safe to share
     ) -> None:
         if pool_size < 1:
             raise ValueError("pool_size must be at least 1")
@@ -104,7 +103,6 @@ class SmtpEmailChannel:
         # The envelope sender (Return-Path): where delivery status notifications go.
         self._sender = bounce_address or sender
         self._domain = sender.rpartition("@")[2]
-        self._retry = retry
         self._connect_args = _ConnectArgs(
             host, port, use_tls, start_tls, username, password, timeout
         )
@@ -140,7 +138,7 @@ class SmtpEmailChannel:
         except ValueError as exc:  # e.g. a line break in an address or the subject
             return SendResult(SendStatus.PERMANENT, error_code="invalid", error_message=str(exc))
         message_id = str(mime["Message-ID"])
-        result = await send_with_retry(lambda: self._attempt(mime, message_id), self._retry)
+        result = await self._attempt(mime, message_id)
         log.info(
             "email message=%s to=%s status=%s code=%s",
             message.message_id,

@@ -33,7 +33,6 @@ def build_channels(
         # "twilio" mode with [sms] base_url: a Twilio-compatible API (gateway, stand-in).
         base_url=sms_base_url if s.sms.mode == "sandbox" else s.sms.base_url,
         timeout=s.sms.timeout_seconds,
-        max_per_second=s.sms.max_per_second,
     )
     password = config.secrets.smtp_password
     email = SmtpEmailChannel(

@@ -9,6 +9,10 @@ How the outcome is classified, and why:
   records when the request headers are written. Before that (DNS, connection refused, connect
   timeout) the message was certainly not sent: RETRYABLE. After it (timeout waiting for the
   answer, connection dropped) it may have been: UNKNOWN, never retried.
+- One attempt per `send`: retries, pacing (the sender's messages-per-second) and the
+  provider's breaker belong to the send engine (pipeline.sending), shared by all workers. A
+  429/503's `Retry-After` header (which `TwilioRestException` drops) is read by an aiohttp
+  trace hook and handed back in `SendResult.retry_after`.
 - `AsyncTwilioHttpClient` ignores its own `timeout` (it hands aiohttp the per-call value, which
   the resource methods leave at None, and aiohttp then never times out), so the deadline is
   enforced here with `asyncio.timeout`.
@@ -20,6 +24,8 @@ import asyncio
 import json
 import logging
 from contextvars import ContextVar
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import SimpleNamespace
 
 import aiohttp
@@ -28,7 +34,6 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from outreach.channels.base import OutboundMessage, SendResult, SendStatus
-from outreach.channels.retry import RetryPolicy, send_with_retry
 from outreach.masking import mask
 
 log = logging.getLogger(__name__)
@@ -39,10 +44,11 @@ OPTED_OUT_CODE = 21610  # "Attempt to send to unsubscribed recipient"
 class _Attempt:
     """Per-attempt progress, set by the aiohttp trace hook in the sending task's context."""
 
-    __slots__ = ("request_written",)
+    __slots__ = ("request_written", "retry_after")
 
     def __init__(self) -> None:
         self.request_written = False
+        self.retry_after: float | None = None
 
 
 _current_attempt: ContextVar[_Attempt | None] = ContextVar("twilio_attempt", default=None)
@@ -58,33 +64,49 @@ async def _on_request_headers_sent(
         attempt.request_written = True
 
 
-class _Spacing:
-    """Space calls at least 1/rate seconds apart: one sender's messages-per-second limit.
-
-    Each caller reserves the next free slot before awaiting, so concurrent sends keep their
-    order and never burst; waiting is an `asyncio.sleep`, never a blocking sleep.
-    """
-
-    def __init__(self, per_second: float) -> None:
-        self._interval = 1.0 / per_second
-        self._next_slot = 0.0
-
-    async def wait(self) -> None:
-        now = asyncio.get_running_loop().time()
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+async def _on_request_end(
+    session: aiohttp.ClientSession,
+    ctx: SimpleNamespace,
+    params: aiohttp.TraceRequestEndParams,
+) -> None:
+    attempt = _current_attempt.get()
+    if attempt is not None:
+        attempt.retry_after = retry_after_seconds(params.response.headers.get("Retry-After"))
 
 
-def _http_error(status: int, code: int | None, message: str) -> SendResult:
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _http_error(
+    status: int, code: int | None, message: str, retry_after: float | None = None
+) -> SendResult:
     error_code = str(code if code is not None else status)
     if code == OPTED_OUT_CODE:
         return SendResult(
             SendStatus.PERMANENT, error_code=error_code, error_message=message, opted_out=True
         )
     if status in (429, 503):
-        return SendResult(SendStatus.RETRYABLE, error_code=error_code, error_message=message)
+        return SendResult(
+            SendStatus.RETRYABLE,
+            error_code=error_code,
+            error_message=message,
+            retry_after=retry_after,
+            rate_limited=status == 429,
+        )
     if status >= 500:
         return SendResult(SendStatus.UNKNOWN, error_code=error_code, error_message=message)
     return SendResult(SendStatus.PERMANENT, error_code=error_code, error_message=message)
@@ -110,23 +132,17 @@ class TwilioSmsChannel:
         messaging_service_sid: str | None = None,
         base_url: str | None = None,
         timeout: float = 15.0,
-        max_per_second: float = 10.0,
-        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, safe to share
     ) -> None:
         if not from_number and not messaging_service_sid:
             raise ValueError("set from_number or messaging_service_sid")
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        if max_per_second <= 0:
-            raise ValueError("max_per_second must be positive")
         self._account_sid = account_sid
         self._auth_token = auth_token
         self._from_number = from_number
         self._messaging_service_sid = messaging_service_sid
         self._base_url = base_url
         self._timeout = timeout
-        self._retry = retry
-        self._spacing = _Spacing(max_per_second)
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
 
@@ -135,6 +151,7 @@ class TwilioSmsChannel:
         if self._client is None:
             trace = aiohttp.TraceConfig()
             trace.on_request_headers_sent.append(_on_request_headers_sent)
+            trace.on_request_end.append(_on_request_end)
             self._http = AsyncTwilioHttpClient(timeout=self._timeout, trace_configs=[trace])
             client = Client(self._account_sid, self._auth_token, http_client=self._http)
             if self._base_url:
@@ -146,7 +163,7 @@ class TwilioSmsChannel:
         return self._client
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        result = await send_with_retry(lambda: self._attempt(message), self._retry)
+        result = await self._attempt(message)
         log.info(
             "sms message=%s to=%s status=%s sid=%s code=%s",
             message.message_id,
@@ -158,7 +175,6 @@ class TwilioSmsChannel:
         return result
 
     async def _attempt(self, message: OutboundMessage) -> SendResult:
-        await self._spacing.wait()
         client = self._twilio()
         attempt = _Attempt()
         token = _current_attempt.set(attempt)
@@ -172,9 +188,10 @@ class TwilioSmsChannel:
                     status_callback=message.status_callback,
                 )
         except TwilioRestException as exc:
-            return _http_error(exc.status, exc.code, _provider_message(exc.msg))
+            message_text = _provider_message(exc.msg)
+            return _http_error(exc.status, exc.code, message_text, attempt.retry_after)
         except TwilioServiceException as exc:
-            return _http_error(exc.status, exc.code, exc.detail or exc.title)
+            return _http_error(exc.status, exc.code, exc.detail or exc.title, attempt.retry_after)
         except (aiohttp.ClientError, OSError, TimeoutError, json.JSONDecodeError) as exc:
             # JSONDecodeError: a 2xx we cannot read; Twilio has the message, we lack its sid.
             return _transport_error(exc, request_written=attempt.request_written)

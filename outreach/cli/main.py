@@ -1,5 +1,6 @@
-"""The `outreach` command: the root group and its --config-dir / --verbose options; each command
-group lives in its own module. Exit codes: 0 success, 1 operational failure, 2 bad input."""
+"""The `outreach` command: the root group and its --config-dir, --verbose and --log-format
+options; each command group lives in its own module. Exit codes: 0 success, 1 operational
+failure, 2 bad input."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from outreach.cli.records import attempts, inconvenient
 from outreach.cli.sandbox import sandbox
 from outreach.cli.serve import run, serve
 from outreach.cli.setup import check, import_, init, migrate
+from outreach.cli.unknowns import unknown
 from outreach.cli.users import users
-from outreach.masking import configure_logging
+from outreach.cli.worker import worker
+from outreach.masking import LOG_FORMATS, configure_logging
 
 
 @click.group()
@@ -27,10 +30,18 @@ from outreach.masking import configure_logging
     help="Configuration folder (default ./config).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    envvar="OUTREACH_LOG_FORMAT",
+    help="Log lines on stderr as text or as one JSON object per line (masked either way).",
+)
 @click.pass_context
-def main(ctx: click.Context, config_dir: Path | None, verbose: bool) -> None:
+def main(ctx: click.Context, config_dir: Path | None, verbose: bool, log_format: str) -> None:
     """Compliant multichannel debt-collection outreach."""
-    configure_logging(10 if verbose else 30)
+    configure_logging(10 if verbose else 30, log_format)
     ctx.ensure_object(dict)
     ctx.obj["config_dir"] = config_dir
 
@@ -41,6 +52,7 @@ for command in (
     import_,
     check,
     serve,
+    worker,
     run,
     log,
     bounces,
@@ -50,6 +62,7 @@ for command in (
     compliance,
     attempts,
     inconvenient,
+    unknown,
 ):
     main.add_command(command)
 

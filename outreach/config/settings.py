@@ -105,6 +105,8 @@ class SchedulerSettings(Model):
     ready_seconds: float = Field(default=60, gt=0)
     # SIGTERM/SIGINT: stop claiming, give in-flight sends this long, release the rest.
     drain_seconds: float = Field(default=30, ge=0)
+    # Unknown SMS with a Twilio SID are looked up (and settled) this often.
+    settle_seconds: float = Field(default=60, gt=0)
 
     @model_validator(mode="after")
     def _heartbeat(self) -> SchedulerSettings:

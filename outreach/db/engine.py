@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -107,3 +109,10 @@ def display_url(url: str) -> str:
     query = {k: v for k, v in parsed.query.items() if "password" not in k.lower()}
     # URL.set() skips None values; the URL is a named tuple, so replace the field itself.
     return parsed._replace(password=None).set(query=query).render_as_string(hide_password=False)
+
+
+def insert_ignoring_duplicates(session: Session, model: Any) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()

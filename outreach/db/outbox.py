@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from outreach.db.models import CampaignRow, Message, MessageEvent
-from outreach.vocabulary import DUE_STATES, MessageState
+from outreach.vocabulary import DUE_STATES, LEASED_STATES, RERUNNABLE_CHANNELS, MessageState
 
 
 class Changes(TypedDict, total=False):
@@ -117,19 +117,26 @@ def apply(
     return list(transitions)
 
 
-def claim(session: Session, worker: str, now: datetime, limit: int, lease: timedelta) -> list[int]:
-    """Lease up to `limit` due messages (oldest due first) to `worker`; returns their ids."""
+def claim(
+    session: Session,
+    worker: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    channels: Sequence[str] | None = None,
+) -> list[int]:
+    """Lease up to `limit` due messages (oldest due first) of `channels` (all when None) to
+    `worker`; returns their ids."""
     paused = select(CampaignRow.name).where(CampaignRow.status == "paused")
+    query = select(Message.id, Message.state).where(
+        Message.state.in_(DUE_STATES),
+        Message.due_at <= now,
+        (Message.campaign.is_(None)) | (Message.campaign.not_in(paused)),
+    )
+    if channels is not None:
+        query = query.where(Message.channel.in_(channels))
     rows = session.execute(
-        select(Message.id, Message.state)
-        .where(
-            Message.state.in_(DUE_STATES),
-            Message.due_at <= now,
-            (Message.campaign.is_(None)) | (Message.campaign.not_in(paused)),
-        )
-        .order_by(Message.due_at, Message.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        query.order_by(Message.due_at, Message.id).limit(limit).with_for_update(skip_locked=True)
     ).all()
     if not rows:
         return []
@@ -153,39 +160,113 @@ def claim(session: Session, worker: str, now: datetime, limit: int, lease: timed
     return ids
 
 
-def reap_expired(session: Session, now: datetime) -> tuple[int, int]:
-    """Leases that ran out: a claimed message was never handed to a channel, so it goes back
-    to planned; a sending one may have gone out, so it becomes unknown (never resent)."""
-    expired = session.execute(
-        select(Message.id, Message.state)
+def renew(session: Session, worker: str, ids: Sequence[int], until: datetime) -> int:
+    """A live worker's heartbeat: extend its leases on `ids` (the messages it holds in
+    memory) so only a dead worker's rows are ever reaped. Returns how many were renewed."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(Message)
         .where(
-            Message.state.in_((MessageState.CLAIMED, MessageState.SENDING)),
+            Message.id.in_(ids),
+            Message.lease_owner == worker,
+            Message.state.in_(LEASED_STATES),
+        )
+        .values(lease_expires_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _back_to_planned() -> Changes:
+    return Changes(lease_owner=None, lease_expires_at=None, sent_at=None)
+
+
+def release_unsent(session: Session, worker: str, now: datetime, reason: str) -> int:
+    """Everything `worker` leased but never handed to a channel goes back to planned (the
+    end of a drain; also catches a batch claimed while the worker was stopping)."""
+    rows = session.execute(
+        select(Message.id, Message.state).where(
+            Message.lease_owner == worker,
+            Message.state.in_((MessageState.CLAIMED, MessageState.READY)),
+        )
+    ).all()
+    transitions = [
+        Transition(
+            r.id,
+            r.state,
+            MessageState.PLANNED,
+            f"dispatcher:{worker}",
+            {"reason": reason},
+            _back_to_planned(),
+        )
+        for r in rows
+    ]
+    done = apply(
+        session,
+        transitions,
+        now,
+        only_from=(MessageState.CLAIMED, MessageState.READY),
+        lease_owner=worker,
+    )
+    return len(done)
+
+
+def reap_expired(session: Session, now: datetime) -> tuple[int, int]:
+    """Leases that ran out (their worker stopped renewing them: it died). Claimed and ready
+    messages were never handed to a channel: back to planned. A sending one may have gone
+    out: unknown (never resent), except a letter, which is produced again idempotently."""
+    expired = session.execute(
+        select(Message.id, Message.state, Message.channel)
+        .where(
+            Message.state.in_(LEASED_STATES),
             Message.lease_expires_at < now,
         )
         .with_for_update(skip_locked=True)
     ).all()
-    replanned = [r.id for r in expired if r.state == MessageState.CLAIMED]
-    unknown = [r.id for r in expired if r.state == MessageState.SENDING]
-    transitions = [
-        Transition(
-            i,
-            MessageState.CLAIMED,
-            MessageState.PLANNED,
-            "reaper",
-            {"reason": "lease expired before the send started"},
-            {"lease_owner": None, "lease_expires_at": None},
-        )
-        for i in replanned
-    ] + [
-        Transition(
-            i,
-            MessageState.SENDING,
-            MessageState.UNKNOWN,
-            "reaper",
-            {"reason": "lease expired during the send: it may or may not have gone out"},
-            {"lease_expires_at": None, "error_message": "outcome unknown (worker lost)"},
-        )
-        for i in unknown
+    unsent = [r for r in expired if r.state != MessageState.SENDING]
+    rerun = [
+        r for r in expired if r.state == MessageState.SENDING and r.channel in RERUNNABLE_CHANNELS
     ]
-    apply(session, transitions, now, only_from=(MessageState.CLAIMED, MessageState.SENDING))
-    return len(replanned), len(unknown)
+    unknown = [
+        r.id
+        for r in expired
+        if r.state == MessageState.SENDING and r.channel not in RERUNNABLE_CHANNELS
+    ]
+    transitions = (
+        [
+            Transition(
+                r.id,
+                r.state,
+                MessageState.PLANNED,
+                "reaper",
+                {"reason": "lease expired before the send started"},
+                _back_to_planned(),
+            )
+            for r in unsent
+        ]
+        + [
+            Transition(
+                r.id,
+                r.state,
+                MessageState.PLANNED,
+                "reaper",
+                {"reason": "lease expired during the send: a letter is produced again"},
+                _back_to_planned(),
+            )
+            for r in rerun
+        ]
+        + [
+            Transition(
+                i,
+                MessageState.SENDING,
+                MessageState.UNKNOWN,
+                "reaper",
+                {"reason": "lease expired during the send: it may or may not have gone out"},
+                {"lease_expires_at": None, "error_message": "outcome unknown (worker lost)"},
+            )
+            for i in unknown
+        ]
+    )
+    apply(session, transitions, now, only_from=LEASED_STATES)
+    return len(unsent) + len(rerun), len(unknown)

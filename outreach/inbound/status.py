@@ -9,6 +9,9 @@ from_state == to_state and `"ignored": "out of order"`, so the log shows every r
 Error codes that mean the number refuses our messages (21610 unsubscribed, 30004 blocked)
 opt the number out; 30005 (unknown handset: the number does not exist) marks it
 undeliverable: both through actions.delivery, the path a 21610 at send time takes too.
+A report that moves a message out of `unknown` (the send we could not confirm went out)
+clears its "outcome unknown" error text and gives it a send time if it had none; the
+settling loop (inbound.settle) hands its lookups to the same `record_status`.
 A callback for a MessageSid we never sent is answered 200 (so Twilio stops retrying) and
 logged: it may come from another application on the same account.
 """
@@ -105,18 +108,28 @@ def record_status(
     sid: str,
     status: str,
     error_code: str | None = None,
+    via: str | None = None,
 ) -> StatusResult:
-    """Apply one callback (the caller commits). Unknown sids are logged and skipped."""
+    """Apply one callback (the caller commits). Unknown sids are logged and skipped. `via`
+    names another source of the same report in the event ("lookup": inbound.settle)."""
     message = session.scalars(select(Message).where(Message.provider_id == sid)).first()
     if message is None:
         log.warning("status callback for unknown MessageSid %s (%s): ignored", sid, status)
         return StatusResult(None, None, False)
     change = plan(message.state, status)
     detail: dict[str, str] = {"provider_status": status.lower()}
+    if via:
+        detail["via"] = via
     values = Changes()
+    if change.moves and message.state == MessageState.UNKNOWN:
+        # The provider settles what we could not: the "outcome unknown" text is stale now,
+        # and a confirmed send has a send time.
+        values = Changes(error_code=None, error_message=None)
+        if message.sent_at is None:
+            values["sent_at"] = now
     if error_code:
         detail["error_code"] = error_code
-        values = Changes(error_code=error_code, error_message=ERROR_TEXT.get(error_code))
+        values.update(Changes(error_code=error_code, error_message=ERROR_TEXT.get(error_code)))
     refusal = twilio_refusal(error_code)
     event = DeliveryEvent(
         refusal or EventType(PROVIDER_STATES[status.lower()]),

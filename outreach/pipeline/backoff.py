@@ -1,6 +1,8 @@
 """When a send the provider refused for now (certainly not sent) is tried again.
 
-Exponential backoff with full jitter: workers that failed together do not retry together.
+Exponential backoff with full jitter (uniform in [0, min(maximum, base * 2**(n-1))]), on every
+retry including the first: workers that failed together do not retry together. A provider's
+Retry-After comes first: the wait starts after it.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ import random
 from datetime import timedelta
 
 
-def backoff(attempts: int, base: timedelta, maximum: timedelta) -> timedelta:
-    """The wait before attempt `attempts + 1`: between `base` and
-    min(`maximum`, base * 2**(attempts - 1)), uniformly."""
-    doubling: int = 2 ** (attempts - 1)  # int ** int is typed Any (a negative power is a float)
+def backoff(
+    attempts: int, base: timedelta, maximum: timedelta, retry_after: float | None = None
+) -> timedelta:
+    """The wait before attempt `attempts + 1`."""
+    doubling: int = 2 ** max(0, attempts - 1)  # int ** int is typed Any (negative powers)
     ceiling = min(maximum, base * doubling)
     jitter: float = random.random()
-    return base + (ceiling - base) * jitter
+    return timedelta(seconds=retry_after or 0.0) + ceiling * jitter

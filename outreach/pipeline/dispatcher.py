@@ -1,28 +1,35 @@
-"""The dispatcher: one tick claims a batch of due messages, then check -> send -> record.
+"""The dispatcher: claim due messages, check and render them, hand them to the send lanes.
 
-Stages, each in its own module: claim (outbox: reap expired leases, lease a batch), check
-and render (prepare: compliance over a snapshot loaded in a few queries, compose, content
-checks; under the per-debtor lock of locks), send (channels, bounded concurrency per
-channel), record (record + actions.delivery, in bulk). Stages pass frozen `Send` values (ids
-and plain values), never rows, between them and across threads.
-The at-most-once rule: a message is committed as `sending` before its channel is called;
-a worker that dies after that leaves it to the reaper, which marks it `unknown`.
+Stages, each in its own module: claim (outbox: reap dead workers' leases, lease due
+messages per channel, never for a provider whose breaker is open), check and render
+(prepare: compliance over a snapshot loaded in a few queries; under the per-debtor lock of
+locks, committed as `ready`, which counts against caps), send and record (sending: lanes
+with per-send commits, shared pacing and breakers). Stages pass frozen `Send` values, never
+rows, between them and across threads.
+
+At most once: a message is committed `sending` just before its channel call. A live worker
+renews its leases (heartbeat); a dead one's run out and the reaper settles them: `ready`
+back to planned, `sending` to unknown (a letter: planned, it is produced idempotently).
+A drain (SIGTERM) stops claiming, lets the sends in a channel call finish within a grace
+period, releases the rest to planned and records everything.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.actions import delivery as events
-from outreach.channels.base import Channel, SendResult, SendStatus
+from outreach.channels.base import Channel
 from outreach.clock import Clock
 from outreach.compliance.policy import Policy
 from outreach.config.campaigns import Campaign
@@ -31,11 +38,15 @@ from outreach.db import outbox
 from outreach.db.models import Enrollment, Message
 from outreach.db.outbox import Transition
 from outreach.links import LinkBuilder
-from outreach.masking import mask
+from outreach.metrics import DRAIN_SECONDS, MESSAGES
+from outreach.pipeline import health, workers
+from outreach.pipeline.breaker import BreakerRules
 from outreach.pipeline.compose import Composer
+from outreach.pipeline.health import Provider
 from outreach.pipeline.locks import lock_debtors
 from outreach.pipeline.prepare import Preparer, Send
-from outreach.pipeline.record import RetryRule, delivery_event
+from outreach.pipeline.record import RetryRule
+from outreach.pipeline.sending import Sender, SendSettings
 from outreach.pipeline.snapshot import load_batch
 from outreach.render.environment import Renderer
 from outreach.vocabulary import DUE_STATES, MessageState
@@ -53,17 +64,37 @@ class DispatchReport:
     def __bool__(self) -> bool:
         return self.claimed > 0
 
+    def add(self, other: DispatchReport) -> None:
+        self.claimed += other.claimed
+        self.outcomes.update(other.outcomes)
+        self.reaped_replanned += other.reaped_replanned
+        self.reaped_unknown += other.reaped_unknown
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    seconds: float
+    cut_off: int  # sends still in a channel call when the grace period ended
+    released: int  # checked or claimed messages put back to planned
+
 
 @dataclass(frozen=True)
 class DispatcherSettings:
     batch_size: int = 200
     lease: timedelta = timedelta(minutes=5)
+    heartbeat: timedelta = timedelta(seconds=100)
     max_send_attempts: int = 5
-    retry_base: timedelta = timedelta(minutes=1)
+    retry_base: timedelta = timedelta(seconds=30)
     retry_max: timedelta = timedelta(hours=1)
+    ready_seconds: float = 60.0
     concurrency: Mapping[str, int] = field(
         default_factory=lambda: {"sms": 8, "email": 8, "letter": 2}
     )
+    breaker: BreakerRules = field(default_factory=BreakerRules)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 class Dispatcher:
@@ -81,6 +112,7 @@ class Dispatcher:
         worker_id: str = "worker-1",
         settings: DispatcherSettings | None = None,
         status_callbacks: bool = True,
+        providers: Mapping[str, Provider] | None = None,
     ) -> None:
         self.factory = factory
         self.campaigns = campaigns
@@ -93,54 +125,196 @@ class Dispatcher:
         self.worker_id = worker_id
         self.settings = settings or DispatcherSettings()
         self.status_callbacks = status_callbacks
-        self._semaphores = {
-            name: asyncio.Semaphore(self.settings.concurrency.get(name, 4)) for name in channels
+        self.providers = {
+            name: (providers or {}).get(name) or Provider(f"{name}:default", name)
+            for name in channels
         }
+        self._sender: Sender | None = None
+        self._checking: set[int] = set()
+        self._filling: asyncio.Task[DispatchReport] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def cause(self) -> str:
         return f"dispatcher:{self.worker_id}"
 
+    @property
+    def sender(self) -> Sender:
+        if self._sender is None:
+            s = self.settings
+            self._sender = Sender(
+                self.factory,
+                self.channels,
+                self.providers,
+                worker_id=self.worker_id,
+                clock=self.clock,
+                settings=SendSettings(
+                    concurrency=s.concurrency,
+                    ready_seconds=s.ready_seconds,
+                    retry=RetryRule(s.max_send_attempts, s.retry_base, s.retry_max),
+                    breaker=s.breaker,
+                ),
+                batch_size=s.batch_size,
+            )
+        return self._sender
+
+    # --- running ----------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Dispatcher]:
+        """Lanes up for the block; on a normal exit everything offered is sent and recorded.
+        An exception or a cancellation stops the lanes writing nothing, as a crash would."""
+        self.sender.start()
+        try:
+            yield self
+        except BaseException:
+            await self.sender.abort()
+            raise
+        await self.sender.idle()
+        await self.sender.abort()  # idle lanes: nothing left to write
+
     async def tick(self) -> DispatchReport:
-        """One batch. Returns what happened; an empty report when nothing was due."""
+        """One batch claimed, checked, sent and recorded."""
+        async with self.running():
+            report = await self._batch()
+            before = Counter(self.sender.outcomes)
+            await self.sender.idle()
+            report.outcomes.update(self.sender.outcomes - before)
+        return report
+
+    async def run_until_idle(self, max_batches: int = 10_000) -> DispatchReport:
+        """Dispatch until nothing is due at the clock's current time (tests, cron, demo)."""
+        total = DispatchReport()
+        async with self.running():
+            for _ in range(max_batches):
+                before = Counter(self.sender.outcomes)
+                report = await self.fill()
+                await self.sender.idle()
+                report.outcomes.update(self.sender.outcomes - before)
+                total.add(report)
+                if not report:
+                    break
+        return total
+
+    def start(self) -> None:
+        """Long-running mode (`outreach worker`, `serve`): lanes and the heartbeat run until
+        `drain`; the scheduler calls `fill` every few seconds."""
+        self.sender.start()
+        if self._heartbeat is None:
+            self._heartbeat = asyncio.create_task(self._beat(), name="heartbeat")
+
+    async def fill(self, max_batches: int = 50) -> DispatchReport:
+        """Claim and check batches while the lanes have room and messages are due; returns
+        without waiting for the sends."""
+        if self._stopping:
+            return DispatchReport()
+        self._filling = asyncio.ensure_future(self._fill(max_batches))
+        return await asyncio.shield(self._filling)  # a cancelled job never strands a batch
+
+    async def _fill(self, max_batches: int) -> DispatchReport:
+        total = DispatchReport()
+        for _ in range(max_batches):
+            if self._stopping:
+                break
+            full = [name for name in self.channels if self.sender.room(name) <= 0]
+            report = await self._batch()
+            total.add(report)
+            if not report:
+                if not full:
+                    break  # every lane had room and nothing was due
+                await self.sender.wait_for_room(timeout=1.0)
+        return total
+
+    async def drain(self, grace: float) -> DrainReport:
+        """Stop claiming, let in-flight sends finish within `grace` seconds, put back what
+        never reached a channel, record everything, mark this worker stopped."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        self._stopping = True
+        if self._filling is not None:
+            with contextlib.suppress(Exception):
+                await self._filling
+        cut = await self.sender.drain(grace)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+        released = await asyncio.to_thread(self._release_and_stop)
+        seconds = loop.time() - began
+        DRAIN_SECONDS.observe(seconds)
+        log.info("drained in %.2fs: %d cut off, %d put back to planned", seconds, cut, released)
+        return DrainReport(seconds, cut, released)
+
+    # --- heartbeat --------------------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        seconds = self.settings.heartbeat.total_seconds()
+        while True:
+            try:
+                await asyncio.to_thread(self._renew, "running")
+            except Exception:  # the database is away: leases hold until lease_seconds
+                log.exception("heartbeat failed")
+            await asyncio.sleep(seconds)
+
+    def _renew(self, state: str) -> None:
+        now = self.clock.now()
+        held = sorted(self._checking | set(self.sender.held_ids()))
+        with self.factory.begin() as session:
+            outbox.renew(session, self.worker_id, held, now + self.settings.lease)
+            workers.beat(session, self.worker_id, self.channels, state, now)
+
+    def _release_and_stop(self) -> int:
+        now = self.clock.now()
+        with self.factory.begin() as session:
+            released = outbox.release_unsent(
+                session, self.worker_id, now, "worker stopping: never handed to its channel"
+            )
+            workers.beat(session, self.worker_id, self.channels, "stopped", now)
+        return released
+
+    # --- claim ------------------------------------------------------------------------------
+
+    async def _batch(self) -> DispatchReport:
         report = DispatchReport()
         now = self.clock.now()
+        rooms = {name: self.sender.room(name) for name in self.channels}
         report.reaped_replanned, report.reaped_unknown, ids = await asyncio.to_thread(
-            self._reap_and_claim, now
+            self._reap_and_claim, now, rooms
         )
         report.claimed = len(ids)
         if not ids:
             return report
-        sends, decided = await asyncio.to_thread(self._check_and_render, ids, now)
+        self._checking.update(ids)
+        try:
+            sends, decided = await asyncio.to_thread(self._check_and_render, ids, now)
+        finally:
+            self._checking.difference_update(ids)
         report.outcomes.update(t.to_state for t in decided)
-        if sends:
-            results = await asyncio.gather(*(self._send(s) for s in sends))
-            recorded = await asyncio.to_thread(self._record, sends, results)
-            report.outcomes.update(t.to_state for t in recorded)
+        report.outcomes[MessageState.READY] += len(sends)
+        self.sender.offer(sends)
         return report
 
-    async def run_until_idle(self, max_batches: int = 10_000) -> DispatchReport:
-        """Dispatch batches until nothing is due at the clock's current time."""
-        total = DispatchReport()
-        for _ in range(max_batches):
-            report = await self.tick()
-            total.claimed += report.claimed
-            total.outcomes.update(report.outcomes)
-            total.reaped_replanned += report.reaped_replanned
-            total.reaped_unknown += report.reaped_unknown
-            if not report:
-                break
-        return total
-
-    # --- claim -----------------------------------------------------------------------------
-
-    def _reap_and_claim(self, now: datetime) -> tuple[int, int, list[int]]:
+    def _reap_and_claim(
+        self, now: datetime, rooms: Mapping[str, int]
+    ) -> tuple[int, int, list[int]]:
         with self.factory.begin() as session:
             replanned, unknown = outbox.reap_expired(session, now)
+            workers.mark_lost(session, now, self.settings.lease)
+        ids: list[int] = []
         with self.factory.begin() as session:
-            ids = outbox.claim(
-                session, self.worker_id, now, self.settings.batch_size, self.settings.lease
-            )
+            keys = [self.providers[name].key for name in rooms]
+            paused = health.paused(session, keys, now)
+            for name, room in rooms.items():
+                if room <= 0 or self.providers[name].key in paused:
+                    continue
+                ids += outbox.claim(
+                    session,
+                    self.worker_id,
+                    now,
+                    min(room, self.settings.batch_size),
+                    self.settings.lease,
+                    channels=[name],
+                )
         return replanned, unknown, ids
 
     # --- check and render -----------------------------------------------------------------
@@ -149,7 +323,8 @@ class Dispatcher:
         self, ids: list[int], now: datetime
     ) -> tuple[list[Send], list[Transition]]:
         """Check and render the claimed batch; commit the decided outcomes and `sending` for
-        the rest. Returns the sends to hand to the channels and the decided transitions."""
+        the rest (`ready`: it counts against caps from now on). Returns the sends to hand to
+        the lanes and the decided transitions."""
         preparer = Preparer(
             self.campaigns,
             self.policy,
@@ -178,15 +353,19 @@ class Dispatcher:
             decided = outbox.apply(
                 session, decided, now, only_from=claimed, lease_owner=self.worker_id
             )
-            sending = [s.sending(self.cause, now) for s in sends]
-            sent_ids = {
+            ready = [s.ready(self.cause, now) for s in sends]
+            ready_ids = {
                 t.message_id
                 for t in outbox.apply(
-                    session, sending, now, only_from=claimed, lease_owner=self.worker_id
+                    session, ready, now, only_from=claimed, lease_owner=self.worker_id
                 )
             }
             self._stop_enrollments(session, stopped, now)
-        return [s for s in sends if s.message_id in sent_ids], decided
+            channels = {m.id: m.channel for m in batch.messages}
+        for t in decided:
+            rules = (t.detail or {}).get("rules") or [""]
+            MESSAGES.labels(channels.get(t.message_id, ""), t.to_state, rules[0]).inc()
+        return [s for s in sends if s.message_id in ready_ids], decided
 
     def _stop_enrollments(self, session: Session, stopped: dict[int, str], now: datetime) -> None:
         """A stop condition ends the enrollment; its remaining planned messages are cancelled."""
@@ -218,44 +397,4 @@ class Dispatcher:
                 ],
                 now,
                 only_from=DUE_STATES,
-            )
-
-    # --- send -------------------------------------------------------------------------------
-
-    async def _send(self, send: Send) -> SendResult:
-        channel = self.channels[send.channel]
-        async with self._semaphores[channel.name]:
-            try:
-                return await channel.send(send.outbound)
-            except Exception as exc:  # a bug in a channel: the send may have happened
-                log.exception("channel %s raised for message %s", channel.name, send.message_id)
-                return SendResult(
-                    SendStatus.UNKNOWN, error_code="exception", error_message=repr(exc)
-                )
-
-    # --- record -----------------------------------------------------------------------------
-
-    def _record(self, sends: list[Send], results: list[SendResult]) -> list[Transition]:
-        now = self.clock.now()
-        retry = RetryRule(
-            self.settings.max_send_attempts, self.settings.retry_base, self.settings.retry_max
-        )
-        reports: list[events.DeliveryEvent] = []
-        for send, result in zip(sends, results, strict=True):
-            reports.append(delivery_event(send, result, now, self.cause, retry))
-            log.info(
-                "message %s %s to %s: %s %s",
-                send.message_id,
-                send.channel,
-                mask(send.outbound.to),
-                result.status,
-                result.error_code or "",
-            )
-        with self.factory.begin() as session:
-            return events.record(
-                session,
-                now,
-                reports,
-                only_from=(MessageState.SENDING, MessageState.UNKNOWN),
-                lease_owner=self.worker_id,
             )

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import Clock
 from outreach.config.campaigns import Campaign, Segment
+from outreach.db.engine import insert_ignoring_duplicates
 from outreach.db.models import Account, CampaignRow, Enrollment, Message
 from outreach.db.outbox import Transition, record_events
 from outreach.vocabulary import MessageState
@@ -47,13 +47,6 @@ def segment_matches(segment: Segment, account: Account) -> bool:
         segment.include_time_barred or not account.time_barred,
     )
     return all(checks)
-
-
-def insert_ignoring_duplicates(session: Session, model: Any) -> Insert:
-    """INSERT ... ON CONFLICT DO NOTHING in the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model).on_conflict_do_nothing()
-    return sqlite.insert(model).on_conflict_do_nothing()
 
 
 def sync_campaigns(

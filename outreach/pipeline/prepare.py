@@ -50,12 +50,14 @@ class Send:
     def channel(self) -> str:
         return self.outbound.channel
 
-    def sending(self, cause: str, now: datetime) -> Transition:
-        """claimed -> sending, committed before the channel is called (at most once)."""
+    def ready(self, cause: str, now: datetime) -> Transition:
+        """claimed -> ready: checked and rendered, committed with the decision and content.
+        A ready message counts against caps (sent_at is when it is expected to go), so a
+        second worker checking the same debtor sees it."""
         return Transition(
             self.message_id,
             MessageState.CLAIMED,
-            MessageState.SENDING,
+            MessageState.READY,
             cause,
             None,
             {
@@ -66,8 +68,29 @@ class Send:
                 "contact_point_id": self.contact_point_id,
                 "decision": dict(self.decision),
                 "sent_at": now,
-                "attempts": self.attempts + 1,
             },
+        )
+
+    def sending(self, cause: str, now: datetime) -> Transition:
+        """ready -> sending, committed just before the channel is called (at most once)."""
+        return Transition(
+            self.message_id,
+            MessageState.READY,
+            MessageState.SENDING,
+            cause,
+            None,
+            {"sent_at": now, "attempts": self.attempts + 1},
+        )
+
+    def release(self, cause: str, reason: str) -> Transition:
+        """ready -> planned: never handed to its channel; it is checked again when claimed."""
+        return Transition(
+            self.message_id,
+            MessageState.READY,
+            MessageState.PLANNED,
+            cause,
+            {"reason": reason},
+            {"lease_owner": None, "lease_expires_at": None, "sent_at": None},
         )
 
 

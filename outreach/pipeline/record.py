@@ -1,9 +1,10 @@
 """Record: what a channel's SendResult means for the message, as a delivery event.
 
-sent -> sent (provider id, artifact); unknown -> unknown (never resent); retryable -> planned
-again after a backoff, until the attempts run out; permanent -> failed. A result that says
-the recipient opted out (Twilio 21610) is an `opted_out` event: actions.delivery opts the
-number out, exactly as when a status callback reports the same code.
+sent -> sent (provider id, artifact); unknown -> unknown (never resent), except for a channel
+that may run again (letters: back to planned); retryable -> planned again after a backoff
+(Retry-After first, then full jitter), until the attempts run out; permanent -> failed.
+A result that says the recipient opted out (Twilio 21610) is an `opted_out` event:
+actions.delivery opts the number out, exactly as when a status callback reports the code.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from outreach.db.outbox import Changes, Transition
 from outreach.pipeline.backoff import backoff
 from outreach.pipeline.contacts import CONTACT_KIND
 from outreach.pipeline.prepare import Send
-from outreach.vocabulary import MessageState
+from outreach.vocabulary import RERUNNABLE_CHANNELS, MessageState
 
 # Who reports a channel's results about a recipient (the audit actor of an opt-out).
 REPORTERS = {"sms": TWILIO}
@@ -60,15 +61,24 @@ def delivery_event(
 
     if result.status is SendStatus.SENT:
         sent = Changes(
-            provider_id=result.provider_id, sent_at=now, artifact=result.detail.get("path")
+            provider_id=result.provider_id,
+            sent_at=now,
+            artifact=result.detail.get("path"),
+            error_code=None,  # a send the reaper had marked unknown: no stale error text
+            error_message=None,
         )
         return move(MessageState.SENT, EventType.SENT, sent)
+    if result.status is SendStatus.UNKNOWN and send.channel in RERUNNABLE_CHANNELS:
+        detail["reason"] = "interrupted; produced again (idempotent per message)"
+        return move(MessageState.PLANNED, EventType.DEFERRED, error, Changes(sent_at=None))
     if result.status is SendStatus.UNKNOWN:
         return move(MessageState.UNKNOWN, EventType.UNKNOWN, error)
     attempts = send.attempts + 1
     if result.status is SendStatus.RETRYABLE and attempts < retry.max_attempts:
-        retry_at = now + backoff(attempts, retry.base, retry.maximum)
+        retry_at = now + backoff(attempts, retry.base, retry.maximum, result.retry_after)
         detail["retry_at"] = retry_at.isoformat()
+        if result.retry_after:
+            detail["retry_after"] = result.retry_after
         later = Changes(due_at=retry_at, sent_at=None)
         return move(MessageState.PLANNED, EventType.DEFERRED, error, later)
     return move(MessageState.FAILED, EventType.FAILED, error, Changes(sent_at=None))

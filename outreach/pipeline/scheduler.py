@@ -1,7 +1,11 @@
-"""APScheduler 3 AsyncIOScheduler jobs that drive the planner and the dispatcher.
+"""APScheduler 3 AsyncIOScheduler jobs that drive the planner, the dispatcher and the
+periodic readers (bounces, unknown settling), and the order in which they stop.
 
 coalesce=True and max_instances=1: a slow tick is never run twice at once, and missed runs
-collapse into one. On shutdown, running jobs finish (the dispatcher records what it sent).
+collapse into one. Stopping is ours, not APScheduler's: its AsyncIOExecutor cancels running
+coroutine jobs on shutdown, so `stop` first stops new runs, then drains the dispatcher
+(in-flight sends finish within the grace period, the rest goes back to planned), which
+waits for a batch the cancelled job was still checking.
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import Clock
 from outreach.config.campaigns import Campaign
+from outreach.metrics import TICK_SECONDS
 from outreach.pipeline import planner
-from outreach.pipeline.dispatcher import Dispatcher
+from outreach.pipeline.dispatcher import Dispatcher, DrainReport
 
 log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[None]]
 
 
 class OutreachScheduler:
@@ -40,20 +47,12 @@ class OutreachScheduler:
         self.clock = clock
         self.dispatcher_seconds = dispatcher_seconds
         self.last_tick_at: float | None = None  # time.monotonic() of the last finished job run
+        self.drained: DrainReport | None = None  # set once stopped
         self.scheduler = AsyncIOScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
         )
-        first = datetime.now(UTC)  # scheduling runs on wall time; "now" for rules comes from clock
-        self.scheduler.add_job(
-            self.plan, "interval", seconds=planner_seconds, id="planner", next_run_time=first
-        )
-        self.scheduler.add_job(
-            self.dispatch,
-            "interval",
-            seconds=dispatcher_seconds,
-            id="dispatcher",
-            next_run_time=first,
-        )
+        self.every(planner_seconds, self.plan, "planner")
+        self.every(dispatcher_seconds, self.dispatch, "dispatcher")
 
     def ticked_within(self, seconds: float) -> bool:
         """Whether a job run finished in the last `seconds` (what /readyz asks)."""
@@ -63,23 +62,36 @@ class OutreachScheduler:
         report = await asyncio.to_thread(planner.tick, self.factory, self.campaigns, self.clock)
         if report.enrolled or report.planned:
             log.info("planner: enrolled %d, planned %d", report.enrolled, report.planned)
-        self.last_tick_at = time.monotonic()
 
     async def dispatch(self) -> None:
-        report = await self.dispatcher.run_until_idle(max_batches=50)
+        report = await self.dispatcher.fill()
         if report.claimed:
             log.info("dispatcher: %d claimed, %s", report.claimed, dict(report.outcomes))
-        self.last_tick_at = time.monotonic()
 
-    def every(self, seconds: float, job: Callable[[], Awaitable[None]], job_id: str) -> None:
-        """One more periodic job with the same guarantees (e.g. reading bounces)."""
+    def every(self, seconds: float, job: Job, job_id: str) -> None:
+        """A periodic job, timed (metrics, /readyz), first run right away."""
+
+        async def timed() -> None:
+            began = time.monotonic()
+            try:
+                await job()
+            except Exception:  # logged, and the next run tries again
+                log.exception("job %s failed", job_id)
+            finally:
+                TICK_SECONDS.labels(job_id).observe(time.monotonic() - began)
+                self.last_tick_at = time.monotonic()
+
         self.scheduler.add_job(
-            job, "interval", seconds=seconds, id=job_id, next_run_time=datetime.now(UTC)
+            timed, "interval", seconds=seconds, id=job_id, next_run_time=datetime.now(UTC)
         )
 
     def start(self) -> None:
-        """Start inside the running event loop; both jobs run once right away."""
+        """Start inside the running event loop: lanes and heartbeat, then the jobs."""
+        self.dispatcher.start()
         self.scheduler.start()
 
-    def shutdown(self) -> None:
-        self.scheduler.shutdown(wait=True)
+    async def stop(self, grace: float) -> DrainReport:
+        """No new job runs; drain the dispatcher; record everything."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        return await self.dispatcher.drain(grace)

@@ -74,3 +74,12 @@ class UserIn(_In):
     name: str = Field(min_length=2, max_length=64)
     role: Role
     password: str = Field(min_length=10, max_length=1_000)
+
+
+class ResolveIn(_In):
+    sent: bool = Field(description="true: it went out; false: it did not (it stops counting)")
+    note: str = Field(default="", max_length=2_000)
+
+
+class RequeueIn(_In):
+    note: str = Field(default="", max_length=2_000)

@@ -3,24 +3,19 @@ lifecycle. Webhooks, the JSON API and the agent console are added by later work.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
 
 from outreach.channels.factory import build_channels
-from outreach.db.models import Message
-from outreach.inbound.bounces import bounce_source
-from outreach.pipeline.scheduler import OutreachScheduler
-from outreach.runtime import Runtime, smtp_catcher, twilio_store
+from outreach.runtime import Runtime, running_worker, smtp_catcher, twilio_store
 from outreach.sandbox.admin import SANDBOX_TWILIO_PREFIX, install_sandbox
 from outreach.sandbox.faults import FaultInjector
 from outreach.web.api.router import router as api_router
 from outreach.web.console import install_console
+from outreach.web.health import health_router
 from outreach.web.public import public_router
 from outreach.web.webhooks import twilio_webhooks_router
 
@@ -51,25 +46,14 @@ def create_app(runtime: Runtime, *, self_url: str, run_worker: bool = True) -> F
             for channel in channels.values():
                 stack.push_async_callback(channel.aclose)
             if run_worker:
-                scheduler = OutreachScheduler(
-                    runtime.factory,
-                    config.campaigns,
-                    runtime.dispatcher(channels),
-                    runtime.clock,
-                    planner_seconds=config.file.scheduler.planner_seconds,
-                    dispatcher_seconds=config.file.scheduler.dispatcher_seconds,
+                scheduler = await stack.enter_async_context(
+                    running_worker(
+                        runtime,
+                        channels,
+                        sms_base_url=self_url + SANDBOX_TWILIO_PREFIX if sandbox_sms else None,
+                    )
                 )
-                if (bounce_box := bounce_source(config)) is not None:
-
-                    async def read_bounces() -> None:
-                        now = runtime.clock.now()
-                        await asyncio.to_thread(bounce_box.process, runtime.factory, now)
-
-                    seconds = config.file.inbound.bounce_poll_seconds
-                    scheduler.every(seconds, read_bounces, "bounces")
-                scheduler.start()
                 app.state.scheduler = scheduler  # /readyz asks it when it last ticked
-                stack.callback(scheduler.shutdown)
             yield
 
     app = FastAPI(title="outreach", lifespan=lifespan)
@@ -84,14 +68,7 @@ def create_app(runtime: Runtime, *, self_url: str, run_worker: bool = True) -> F
     app.include_router(twilio_webhooks_router(runtime))
     app.include_router(public_router(runtime))
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
-        with runtime.factory() as session:
-            counts = dict(
-                session.execute(select(Message.state, func.count()).group_by(Message.state)).all()
-            )
-        return {"status": "ok", "messages": counts}
-
+    app.include_router(health_router(runtime))  # /healthz, /readyz, /metrics
     app.state.runtime = runtime  # for the console's and the API's dependencies
     app.include_router(api_router)
     install_console(app)

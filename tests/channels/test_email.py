@@ -12,11 +12,9 @@ from aiosmtpd.handlers import Mailbox
 
 from outreach.channels.base import OutboundMessage, SendStatus
 from outreach.channels.email import SmtpEmailChannel
-from outreach.channels.retry import RetryPolicy
 from outreach.sandbox.smtp_catcher import SmtpCatcher
 from tests.conftest import free_port
 
-FAST_RETRY = RetryPolicy(attempts=3, base=0.001, max_wait=0.01)
 FROM = "Example Recovery <notices@example-recovery.test>"
 UNSUBSCRIBE = "https://outreach.test/u/abc123?sig=xyz"
 
@@ -75,7 +73,6 @@ async def make_channel(catcher: SmtpCatcher) -> AsyncIterator[ChannelFactory]:
             "from_address": FROM,
             "pool_size": 1,
             "timeout": 5.0,
-            "retry": FAST_RETRY,
         }
         kwargs.update(overrides)
         channel = SmtpEmailChannel(kwargs.pop("host"), kwargs.pop("port"), **kwargs)
@@ -175,9 +172,7 @@ async def test_temporary_refusal_is_retryable(
 
 
 async def test_connection_refused_is_retryable() -> None:
-    channel = SmtpEmailChannel(
-        "127.0.0.1", free_port(), from_address=FROM, timeout=2.0, retry=FAST_RETRY
-    )
+    channel = SmtpEmailChannel("127.0.0.1", free_port(), from_address=FROM, timeout=2.0)
     try:
         result = await channel.send(mail())
     finally:
@@ -210,9 +205,7 @@ async def test_drop_after_data_is_unknown_and_the_connection_is_replaced() -> No
 
     server = await asyncio.start_server(smtp_that_hangs_up_after_data, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    channel = SmtpEmailChannel(
-        "127.0.0.1", port, from_address=FROM, pool_size=1, timeout=2.0, retry=FAST_RETRY
-    )
+    channel = SmtpEmailChannel("127.0.0.1", port, from_address=FROM, pool_size=1, timeout=2.0)
     async with server:
         first = await channel.send(mail())
         second = await channel.send(mail())

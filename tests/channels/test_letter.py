@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -12,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from outreach.channels.base import OutboundMessage, PostalAddress, SendStatus
-from outreach.channels.letter import MANIFEST_HEADER, LetterChannel
+from outreach.channels.letter import LOOKBACK_DAYS, MANIFEST_HEADER, LetterChannel
 from outreach.clock import SimulatedClock
 from outreach.render.context import sample_context
 from outreach.render.environment import MINI_MIRANDA, MINI_MIRANDA_FIRST, Renderer
@@ -175,3 +181,178 @@ async def test_unwritable_output_is_retryable(tmp_path: Path) -> None:
     result = await channel.send(letter(10, "<p>x</p>"))
     assert result.status is SendStatus.RETRYABLE
     assert result.error_code == "io_error"
+
+
+# Re-runs: a worker killed mid-letter, a letter completed or answered on a later day.
+
+DAY = "2026-12-16"  # START's UTC date
+NEXT_DAY = "2026-12-17"
+SHORT = "<html><body><p>Letter for message {mid}.</p></body></html>"
+# A real process that is SIGKILLed at one point of producing a letter: the module's step
+# functions are replaced in the child only, so the code under test has no test hooks.
+CRASH = r"""
+import asyncio, os, signal, sys
+from datetime import datetime
+from pathlib import Path
+from outreach.channels import letter
+from outreach.channels.base import OutboundMessage, PostalAddress
+from outreach.clock import SimulatedClock
+
+point, out, when, mid, html = sys.argv[1:6]
+
+
+def die(*_args):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+if point == "rendering":
+    def torn(html, base_url, fetcher, tmp):
+        tmp.write_bytes(b"%PDF-1.7\n% half a letter")
+        die()
+    letter._render_pdf = torn
+elif point == "before_row":
+    letter._append_row = die
+elif point == "before_rename":
+    letter._publish = die
+elif point == "after_rename":
+    publish = letter._publish
+    def publish_then_die(tmp, final):
+        publish(tmp, final)
+        die()
+    letter._publish = publish_then_die
+postal = PostalAddress(name="Jordan A. Rivera", line1="1428 Elm Street", city="Fresno",
+                       state="CA", zip="93721")
+message = OutboundMessage(message_id=int(mid), channel="letter", to=postal.name, text="",
+                          html=html, template="letter/short", account_ref="****4821",
+                          postal=postal)
+channel = letter.LetterChannel(Path(out), clock=SimulatedClock(datetime.fromisoformat(when)))
+print(asyncio.run(channel.send(message)))
+sys.exit(3)
+"""
+
+
+def manifests(root: Path) -> dict[str, list[dict[str, str]]]:
+    return {m.parent.name: read_manifest(m) for m in sorted(root.glob("*/manifest.csv"))}
+
+
+def temps(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob(".*.tmp")) if folder.exists() else []
+
+
+def check_invariants(root: Path) -> None:
+    """What a vendor may rely on: every final PDF is listed; no message is listed twice."""
+    listed = [(day, row["message_id"]) for day, rows in manifests(root).items() for row in rows]
+    ids = [mid for _, mid in listed]
+    assert len(ids) == len(set(ids)), listed
+    for pdf in root.glob("*/letter-*.pdf"):
+        assert (pdf.parent.name, pdf.name[7:-4]) in listed, f"orphan PDF {pdf}"
+    for path in root.glob("*/*"):
+        assert path.name.startswith(".") or path.suffix in {".pdf", ".csv"}, path
+
+
+def pdf_text(path: Path) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def crash(tmp_path: Path, point: str, mid: int) -> Path:
+    root = tmp_path / "crashed"
+    args = [point, str(root), START.isoformat(), str(mid), SHORT.format(mid=mid)]
+    done = subprocess.run(
+        [sys.executable, "-c", CRASH, *args],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stdout + done.stderr
+    return root
+
+
+@pytest.mark.parametrize(
+    ("point", "row", "pdf", "temp"),
+    [
+        ("rendering", False, False, True),  # half a PDF under its hidden name
+        ("before_row", False, False, True),  # a whole PDF, still hidden, no row
+        ("before_rename", True, False, True),  # committed, the PDF not in place yet
+        ("after_rename", True, True, False),  # done, but the worker never recorded it
+    ],
+)
+async def test_killed_mid_letter_then_run_again(
+    tmp_path: Path, point: str, row: bool, pdf: bool, temp: bool
+) -> None:
+    root = crash(tmp_path, point, 77)
+    folder = root / DAY
+    check_invariants(root)
+    assert [r["message_id"] for r in manifests(root).get(DAY, [])] == (["77"] if row else [])
+    assert (folder / "letter-77.pdf").exists() is pdf
+    assert bool(temps(folder)) is temp
+    if pdf:
+        assert "Letter for message 77." in pdf_text(folder / "letter-77.pdf")
+
+    # The reaper plans it again: the same day, or (a long outage, midnight) the next day.
+    for rerun_day, when in [(DAY, START), (NEXT_DAY, START + timedelta(days=1))]:
+        copy = tmp_path / f"rerun-{rerun_day}"
+        shutil.copytree(root, copy)
+        before = {p.name: p.stat().st_mtime_ns for p in copy.glob("*/*")}
+        channel = LetterChannel(copy, clock=SimulatedClock(when))
+        result = await channel.send(letter(77, SHORT.format(mid=77)))
+
+        day = DAY if row else rerun_day  # a committed letter stays in its day's batch
+        assert result.status is SendStatus.SENT, result
+        assert result.provider_id == f"letter-{day}-77"
+        assert result.detail == {"path": str(copy / day / "letter-77.pdf"), "pages": "1"}
+        assert "Letter for message 77." in pdf_text(copy / day / "letter-77.pdf")
+        check_invariants(copy)
+        assert [(d, r["message_id"]) for d, rows in manifests(copy).items() for r in rows] == [
+            (day, "77")
+        ]
+        assert temps(copy / day) == []  # the killed run's leftovers went with this run
+        if pdf:  # nothing to do, nothing written
+            assert {p.name: p.stat().st_mtime_ns for p in copy.glob("*/*")} == before
+        assert not (copy / NEXT_DAY).exists() or day == NEXT_DAY
+
+
+async def test_rerun_finds_a_letter_from_days_ago(tmp_path: Path) -> None:
+    clock = SimulatedClock(START)
+    first = await LetterChannel(tmp_path, clock=clock).send(letter(5, SHORT.format(mid=5)))
+    pdf = Path(first.detail["path"])
+    clock.advance(timedelta(days=LOOKBACK_DAYS))
+    later = LetterChannel(tmp_path, clock=clock)  # a new process: nothing cached
+
+    assert await later.send(letter(5, SHORT.format(mid=5))) == first
+    pdf.unlink()  # lost (the vendor took it, a disk fault): put back where the row says
+    assert await later.send(letter(5, SHORT.format(mid=5))) == first
+    assert "Letter for message 5." in pdf_text(pdf)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [DAY]
+    check_invariants(tmp_path)
+
+
+async def test_stale_temporary_files_are_swept(tmp_path: Path) -> None:
+    old_day = tmp_path / "2026-12-13"
+    old_day.mkdir()
+    stale = old_day / ".letter-3.pdf.0a1b2c.tmp"  # a process killed three days ago
+    fresh = tmp_path / DAY / ".letter-4.pdf.3d4e5f.tmp"  # another process rendering now
+    fresh.parent.mkdir()
+    for path in (stale, fresh):
+        path.write_bytes(b"%PDF-1.7\n% half")
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    vendor_file = old_day / "letter-3.pdf"  # not ours to clean: only hidden temporaries go
+    vendor_file.write_bytes(b"%PDF-1.7\n")
+
+    result = await LetterChannel(tmp_path, clock=SimulatedClock(START)).send(letter(9, "<p>x</p>"))
+    assert result.status is SendStatus.SENT
+    assert not stale.exists()
+    assert fresh.exists() and vendor_file.exists()
+
+
+async def test_two_workers_on_one_message_make_one_letter(tmp_path: Path) -> None:
+    """A reaped worker still running while the new one sends: one row, one PDF, one answer."""
+    message = letter(11, SHORT.format(mid=11))
+    workers = [LetterChannel(tmp_path, clock=SimulatedClock(START)) for _ in range(3)]
+    results = await asyncio.gather(*(w.send(message) for w in workers))
+    assert results[0].status is SendStatus.SENT
+    assert all(r == results[0] for r in results)
+    assert [r["message_id"] for r in read_manifest(tmp_path / DAY / "manifest.csv")] == ["11"]
+    assert temps(tmp_path / DAY) == []
+    check_invariants(tmp_path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from outreach.actions.contacts import set_opt_out
 from outreach.actions.messages import plan_message
+from outreach.channels.null import NullChannel
 from tests.cli.conftest import invoke
 
 
@@ -53,7 +54,10 @@ def test_log_filters_by_rule_and_masks_addresses_inside_reasons(config_dir: Path
         )
     import asyncio
 
-    asyncio.run(runtime.dispatcher({}).run_until_idle())
+    # The opted-out number is blocked before any send: the channel is never called.
+    sms = NullChannel("sms")
+    asyncio.run(runtime.dispatcher({"sms": sms}).run_until_idle())
+    assert sms.count == 0
     code, out, err = invoke(config_dir, "log", "--json", "--rule", "F7")
     assert code == 0, err
     (row,) = [json.loads(line) for line in out.splitlines()]

@@ -1,5 +1,5 @@
 """`outreach serve`'s app: its lifespan runs the APScheduler jobs, which plan and dispatch on their
-own through the sandbox the same server hosts; /healthz reports the log's states. `serve
+own through the sandbox the same server hosts; /metrics reports the log's states. `serve
 --no-worker` and `run --once` as real processes."""
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ async def test_scheduler_in_the_served_app_plans_and_sends_by_itself(
             await asyncio.sleep(0.1)
         assert states == ["sent"]
         async with httpx.AsyncClient() as client:
-            health = (await client.get(f"{base_url}/healthz")).json()
-        assert health == {"status": "ok", "messages": {"sent": 1}}
+            metrics = (await client.get(f"{base_url}/metrics")).text
+        assert 'outreach_messages_by_state{state="sent"} 1.0' in metrics.splitlines()
 
 
 def any_time_no_caps(config_dir: Path) -> None:

@@ -82,7 +82,8 @@ async def test_campaign_runs_end_to_end_on_every_channel(
         assert p.events(by_step["first-sms"].id) == [
             (None, "planned"),
             ("planned", "claimed"),
-            ("claimed", "sending"),
+            ("claimed", "ready"),
+            ("ready", "sending"),
             ("sending", "sent"),
         ]
         assert by_step["first-sms"].decision["verdict"] == "allow"
@@ -129,7 +130,8 @@ async def test_contact_window_defers_to_the_earliest_instant_in_every_zone(
             ("planned", "claimed"),
             ("claimed", "deferred"),
             ("deferred", "claimed"),
-            ("claimed", "sending"),
+            ("claimed", "ready"),
+            ("ready", "sending"),
             ("sending", "sent"),
         ]
 

@@ -199,3 +199,18 @@ class UserOut(BaseModel):
 
 class TokenOut(BaseModel):
     token: str  # shown once; only its hash is stored
+
+
+class UnknownSendOut(BaseModel):
+    id: int
+    debtor_id: int
+    debtor: str
+    channel: str
+    to: str  # masked
+    campaign: str | None
+    step: str | None
+    since: datetime  # when it became unknown
+    sent_at: datetime | None
+    attempts: int
+    provider_id: str | None
+    error: str | None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from outreach.web.api import campaigns, debtors, inbox, messages, users
+from outreach.web.api import campaigns, debtors, inbox, messages, unknowns, users
 
 router = APIRouter()
-for part in (users, messages, debtors, inbox, campaigns):
+for part in (users, messages, debtors, inbox, campaigns, unknowns):
     router.include_router(part.router)

@@ -1,0 +1,52 @@
+"""Group commit: what many tasks ask for at the same moment is written in one transaction.
+
+Each send commits `sending` just before its channel call and its result just after, but
+sends that start (or finish) together share one commit: while one transaction runs in a
+worker thread, new requests queue up and go together in the next. Nothing waits for a timer,
+so a lone send is committed at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class GroupCommit(Generic[T, R]):
+    """`submit(item)` returns `write(items)[i]` for its item; `write` runs in a thread."""
+
+    def __init__(self, write: Callable[[list[T]], Sequence[R]], name: str) -> None:
+        self._write = write
+        self._name = name
+        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name=f"group-commit:{self._name}")
+        return await future
+
+    async def flush(self) -> None:
+        """Wait until everything submitted so far is written."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def _run(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                results = await asyncio.to_thread(self._write, [item for item, _ in batch])
+            except Exception as exc:  # every waiter sees the failure; the next batch retries
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)

@@ -1,0 +1,140 @@
+"""Provider health in the database: the shared circuit breakers (pure rules in breaker).
+
+Every change of a breaker's state is audited (action `breaker_open`, `breaker_half_open`,
+`breaker_closed`) and counted in metrics, so the console and CLI show why a channel paused.
+Rows are read FOR UPDATE (SQLite: the BEGIN IMMEDIATE write lock) so two workers never both
+start a trial or lose each other's results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outreach.actions.audit import audit
+from outreach.db.engine import insert_ignoring_duplicates
+from outreach.db.workers import ProviderHealth
+from outreach.metrics import BREAKER_TRANSITIONS
+from outreach.pipeline.breaker import BreakerRules, Health, begin_trial, observe, trial_due
+from outreach.vocabulary import BreakerState
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """One provider a channel sends through: the breaker's and the pacing's key."""
+
+    key: str  # "sms:+15005550006", "email:smtp.example.com:587", "letter:var/letters"
+    channel: str
+    per_second: float | None = None  # shared rate limit; None: none
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    failed: bool
+    error: str | None = None
+
+
+_FIELDS = tuple(Health.__dataclass_fields__)
+
+
+def _health(row: ProviderHealth) -> Health:
+    return Health(**{f: getattr(row, f) for f in _FIELDS} | {"state": BreakerState(row.state)})
+
+
+def _locked(session: Session, provider: Provider, now: datetime) -> ProviderHealth:
+    session.execute(
+        insert_ignoring_duplicates(session, ProviderHealth).values(
+            key=provider.key,
+            channel=provider.channel,
+            state=BreakerState.CLOSED,
+            consecutive_failures=0,
+            recent="",
+            open_seconds=0.0,
+            updated_at=now,
+        )
+    )
+    row = session.scalars(
+        select(ProviderHealth).where(ProviderHealth.key == provider.key).with_for_update()
+    ).one()
+    return row
+
+
+def _store(session: Session, row: ProviderHealth, after: Health, now: datetime, actor: str) -> None:
+    before = row.state
+    for name, value in asdict(after).items():
+        setattr(row, name, value)
+    row.updated_at = now
+    if after.state != before:
+        audit(
+            session,
+            now,
+            actor,
+            f"breaker_{after.state}",
+            subject=row.key,
+            detail={
+                "from": before,
+                "last_error": after.last_error,
+                "retry_at": (after.retry_at.isoformat() if after.retry_at else None),
+            },
+        )
+        BREAKER_TRANSITIONS.labels(row.key, after.state).inc()
+
+
+def admit(
+    session: Session,
+    provider: Provider,
+    wanted: int,
+    worker: str,
+    now: datetime,
+    rules: BreakerRules,
+) -> int:
+    """How many of `wanted` sends may start now: all while closed, one trial when an open
+    breaker has rested (this worker then owns the trial), none otherwise."""
+    row = _locked(session, provider, now)
+    health = _health(row)
+    if health.state is BreakerState.CLOSED:
+        return wanted
+    if trial_due(health, now):
+        _store(session, row, begin_trial(health, worker, now, rules), now, f"worker:{worker}")
+        return 1
+    return 0
+
+
+def report(
+    session: Session,
+    provider: Provider,
+    results: Sequence[Result],
+    worker: str,
+    now: datetime,
+    rules: BreakerRules,
+) -> Health:
+    """Fold results into the provider's breaker; returns the state after them."""
+    row = _locked(session, provider, now)
+    health = _health(row)
+    after = health
+    for result in results:
+        after = observe(after, result.failed, result.error, now, rules)
+    if after != health:
+        _store(session, row, after, now, f"worker:{worker}")
+    return after
+
+
+def paused(session: Session, keys: Iterable[str], now: datetime) -> set[str]:
+    """The providers among `keys` that take no message now (open and resting, or with a
+    trial under way): the dispatcher claims none of their messages."""
+    rows = session.scalars(select(ProviderHealth).where(ProviderHealth.key.in_(list(keys))))
+    return {
+        row.key
+        for row in rows
+        if row.state != BreakerState.CLOSED and not trial_due(_health(row), now)
+    }
+
+
+def states(session: Session) -> list[tuple[str, str, Health]]:
+    """Every provider's (key, channel, health), for the console, CLI and metrics."""
+    rows = session.scalars(select(ProviderHealth).order_by(ProviderHealth.key))
+    return [(row.key, row.channel, _health(row)) for row in rows]

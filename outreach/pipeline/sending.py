@@ -1,0 +1,359 @@
+"""Send and record: one lane per channel, each message committed `sending` just before its
+channel call and its result just after.
+
+A lane runs `concurrency` tasks. Each takes a checked (`ready`) message and, in order: waits
+for a slot of the sender's shared rate limit (pacing), asks the provider's shared breaker
+(health) and commits `ready -> sending` in one group commit, calls the channel, and commits
+the result (record) together with the breaker's new state. So a crash leaves `unknown` only
+what was really in a channel call; everything else is still `ready` and goes back to
+planned (drain, or the reaper once the dead worker's leases run out).
+
+A RETRYABLE result with a Retry-After blocks the sender for every worker (pacing.block).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from outreach.actions import delivery as events
+from outreach.channels.base import Channel, SendResult, SendStatus
+from outreach.clock import Clock
+from outreach.db import outbox
+from outreach.masking import mask
+from outreach.metrics import MESSAGES, PROVIDER_SECONDS, RETRIES, UNKNOWNS
+from outreach.pipeline import health, pacing
+from outreach.pipeline.batching import GroupCommit
+from outreach.pipeline.breaker import BreakerRules
+from outreach.pipeline.health import Provider
+from outreach.pipeline.prepare import Send
+from outreach.pipeline.record import RetryRule, delivery_event
+from outreach.vocabulary import MessageState
+
+log = logging.getLogger(__name__)
+
+READY_ONLY = (MessageState.READY,)
+RECORDABLE = (MessageState.SENDING, MessageState.UNKNOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class SendSettings:
+    concurrency: Mapping[str, int]
+    ready_seconds: float = 60.0
+    retry: RetryRule = field(
+        default_factory=lambda: RetryRule(5, timedelta(seconds=30), timedelta(hours=1))
+    )
+    breaker: BreakerRules = field(default_factory=BreakerRules)
+    claim_horizon_seconds: float = 10.0  # rate-limited lanes hold what they send in this long
+
+
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    send: Send
+    ready_at: float  # loop time the check committed it
+
+
+def provider_failed(result: SendResult) -> bool:
+    """What counts against a provider's health: it did not answer properly. A refusal of
+    one message (PERMANENT) is a healthy answer; a 429 is pacing's business."""
+    if result.status is SendStatus.UNKNOWN:
+        return True
+    return result.status is SendStatus.RETRYABLE and not result.rate_limited
+
+
+class Sender:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        channels: Mapping[str, Channel],
+        providers: Mapping[str, Provider],
+        *,
+        worker_id: str,
+        clock: Clock,
+        settings: SendSettings,
+        batch_size: int,
+    ) -> None:
+        self.factory = factory
+        self.channels = channels
+        self.providers = providers
+        self.worker_id = worker_id
+        self.cause = f"dispatcher:{worker_id}"
+        self.clock = clock
+        self.settings = settings
+        self.batch_size = batch_size
+        self.outcomes: Counter[str] = Counter()
+        self._queues: dict[str, asyncio.Queue[_Queued]] = {n: asyncio.Queue() for n in channels}
+        self._held: dict[int, _Queued] = {}  # queued, starting, in a channel call, recording
+        self._in_call: dict[int, _Queued] = {}
+        self._results: dict[int, SendResult] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._draining = asyncio.Event()
+        self._freed = asyncio.Event()  # set whenever a lane lets go of a message
+        self._start = GroupCommit(self._write_start, "start")
+        self._record = GroupCommit(self._write_results, "record")
+        self._release = GroupCommit(self._write_release, "release")
+        self._pace = {
+            p.key: GroupCommit(_Reserve(factory, p.key, p.per_second), f"pace:{p.key}")
+            for p in providers.values()
+            if p.per_second is not None
+        }
+
+    # --- what the dispatcher asks ---------------------------------------------------------
+
+    def held_ids(self) -> list[int]:
+        return list(self._held)
+
+    def room(self, channel: str) -> int:
+        """How many more checked messages this lane should hold."""
+        provider = self.providers[channel]
+        capacity = self.batch_size
+        if provider.per_second is not None:
+            horizon = provider.per_second * self.settings.claim_horizon_seconds
+            capacity = min(capacity, max(self.settings.concurrency.get(channel, 4), int(horizon)))
+        held = sum(1 for q in self._held.values() if q.send.channel == channel)
+        return max(0, capacity - held)
+
+    def offer(self, sends: Sequence[Send]) -> None:
+        now = asyncio.get_running_loop().time()
+        for send in sends:
+            queued = _Queued(send, now)
+            self._held[send.message_id] = queued
+            self._queues[send.channel].put_nowait(queued)
+
+    def start(self) -> None:
+        if self._tasks:
+            return
+        for name in self.channels:
+            for i in range(max(1, self.settings.concurrency.get(name, 4))):
+                self._tasks.append(asyncio.create_task(self._lane(name), name=f"{name}-{i}"))
+
+    async def wait_for_room(self, timeout: float) -> None:
+        """Until a lane lets go of a message (or `timeout` seconds)."""
+        self._freed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._freed.wait(), timeout)
+
+    async def idle(self) -> None:
+        """Wait until every offered message is sent and recorded (or released)."""
+        await asyncio.gather(*(q.join() for q in self._queues.values()))
+        for commit in (self._start, self._record, self._release):
+            await commit.flush()
+
+    async def drain(self, grace: float) -> int:
+        """Stop starting sends; give the ones in a channel call `grace` seconds; record the
+        rest as cut off (unknown; a letter planned again). Returns how many were cut off."""
+        self._draining.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle(), timeout=grace)
+        cut = [(q.send, self._results.get(i) or _cut_off(grace)) for i, q in self._in_call.items()]
+        await self.abort()
+        if cut:
+            await asyncio.to_thread(self._write_results, cut)
+        for queue in self._queues.values():  # anything a cancelled task never took
+            while not queue.empty():
+                queue.get_nowait()
+        return len(cut)
+
+    async def abort(self) -> None:
+        """Stop at once, writing nothing (a crash, as far as the database is concerned)."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    # --- one lane -------------------------------------------------------------------------
+
+    async def _lane(self, name: str) -> None:
+        queue = self._queues[name]
+        while True:
+            queued = await queue.get()
+            try:
+                await self._process(queued)
+            except Exception:  # a database error: the row stays leased; the reaper settles it
+                log.exception("lane %s: message %s not settled", name, queued.send.message_id)
+            finally:
+                self._held.pop(queued.send.message_id, None)
+                self._freed.set()
+                queue.task_done()
+
+    async def _process(self, queued: _Queued) -> None:
+        send = queued.send
+        loop = asyncio.get_running_loop()
+        if self._draining.is_set():
+            await self._release.submit((send, "worker stopping: never handed to its channel"))
+            return
+        if loop.time() - queued.ready_at > self.settings.ready_seconds:
+            await self._release.submit((send, "checked too long ago: it is checked again"))
+            return
+        provider = self.providers[send.channel]
+        if provider.key in self._pace:
+            slot = await self._pace[provider.key].submit(None)
+            if not await self._wait_until(slot):
+                await self._release.submit((send, "worker stopping: never handed to its channel"))
+                return
+        if not await self._start.submit(send):
+            return  # its provider is paused (released to planned) or the row moved on
+        self._in_call[send.message_id] = queued
+        try:
+            began = loop.time()
+            try:
+                result = await self.channels[send.channel].send(send.outbound)
+            except Exception as exc:  # a bug in a channel: the send may have happened
+                log.exception("channel %s raised for message %s", send.channel, send.message_id)
+                result = SendResult(
+                    SendStatus.UNKNOWN, error_code="exception", error_message=repr(exc)
+                )
+            PROVIDER_SECONDS.labels(send.channel, result.status.value).observe(loop.time() - began)
+            self._results[send.message_id] = result
+            if result.status is SendStatus.RETRYABLE and result.retry_after:
+                await asyncio.to_thread(self._write_block, provider, result.retry_after)
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception_type(DBAPIError),  # the database is briefly away
+                stop=stop_after_delay(30),
+                wait=wait_exponential(multiplier=0.2, max=5),
+                reraise=True,
+            ):
+                with attempt:
+                    await self._record.submit((send, result))
+        finally:
+            self._in_call.pop(send.message_id, None)
+            self._results.pop(send.message_id, None)
+
+    async def _wait_until(self, slot: float) -> bool:
+        """Sleep until the reserved slot (epoch seconds); False when a drain began."""
+        delay = slot - time.time()
+        if delay > 0:
+            try:
+                await asyncio.wait_for(self._draining.wait(), timeout=delay)
+            except TimeoutError:
+                return True
+        return not self._draining.is_set()
+
+    # --- the writes (worker threads) ------------------------------------------------------
+
+    def _write_start(self, sends: list[Send]) -> list[bool]:
+        now = self.clock.now()
+        groups: dict[Provider, list[Send]] = defaultdict(list)
+        for send in sends:
+            groups[self.providers[send.channel]].append(send)
+        admitted: list[Send] = []
+        refused: list[Send] = []
+        with self.factory.begin() as session:
+            for provider, group in groups.items():
+                n = health.admit(
+                    session, provider, len(group), self.worker_id, now, self.settings.breaker
+                )
+                admitted += group[:n]
+                refused += group[n:]
+            moved = outbox.apply(
+                session,
+                [s.sending(self.cause, now) for s in admitted],
+                now,
+                only_from=READY_ONLY,
+                lease_owner=self.worker_id,
+            )
+            outbox.apply(
+                session,
+                [
+                    s.release(self.cause, "its provider is paused (circuit breaker)")
+                    for s in refused
+                ],
+                now,
+                only_from=READY_ONLY,
+                lease_owner=self.worker_id,
+            )
+        started = {t.message_id for t in moved}
+        self.outcomes[MessageState.PLANNED] += len(refused)
+        return [s.message_id in started for s in sends]
+
+    def _write_results(self, items: list[tuple[Send, SendResult]]) -> list[str | None]:
+        now = self.clock.now()
+        reports = [delivery_event(s, r, now, self.cause, self.settings.retry) for s, r in items]
+        groups: dict[Provider, list[health.Result]] = defaultdict(list)
+        for send, result in items:
+            error = f"{result.error_code}: {result.error_message}" if result.error_code else None
+            groups[self.providers[send.channel]].append(
+                health.Result(provider_failed(result), error)
+            )
+        with self.factory.begin() as session:
+            moved = events.record(
+                session, now, reports, only_from=RECORDABLE, lease_owner=self.worker_id
+            )
+            for provider, results in groups.items():
+                health.report(
+                    session, provider, results, self.worker_id, now, self.settings.breaker
+                )
+        states = {t.message_id: t.to_state for t in moved}
+        for send, result in items:
+            state = states.get(send.message_id)
+            self._count(send, result, state)
+        return [states.get(s.message_id) for s, _ in items]
+
+    def _count(self, send: Send, result: SendResult, state: str | None) -> None:
+        log.info(
+            "message %s %s to %s: %s %s",
+            send.message_id,
+            send.channel,
+            mask(send.outbound.to),
+            result.status,
+            result.error_code or "",
+        )
+        if state is None:
+            return
+        self.outcomes[state] += 1
+        MESSAGES.labels(send.channel, state, result.error_code or "").inc()
+        if result.status is SendStatus.RETRYABLE and state == MessageState.PLANNED:
+            RETRIES.labels(send.channel, result.error_code or "").inc()
+        if state == MessageState.UNKNOWN:
+            UNKNOWNS.labels(send.channel, result.error_code or "unknown").inc()
+
+    def _write_release(self, items: list[tuple[Send, str]]) -> list[bool]:
+        now = self.clock.now()
+        with self.factory.begin() as session:
+            moved = outbox.apply(
+                session,
+                [s.release(self.cause, reason) for s, reason in items],
+                now,
+                only_from=READY_ONLY,
+                lease_owner=self.worker_id,
+            )
+        done = {t.message_id for t in moved}
+        self.outcomes[MessageState.PLANNED] += len(done)
+        return [s.message_id in done for s, _ in items]
+
+    def _write_block(self, provider: Provider, seconds: float) -> None:
+        now = time.time()
+        with self.factory.begin() as session:
+            pacing.block(session, provider.key, now + seconds, now)
+        log.warning("%s asked to wait %.1fs (Retry-After)", provider.key, seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reserve:
+    """Reserve one slot per request of the sender's shared rate limit, in one transaction."""
+
+    factory: sessionmaker[Session]
+    key: str
+    per_second: float
+
+    def __call__(self, items: list[None]) -> list[float]:
+        with self.factory.begin() as session:
+            return pacing.reserve(session, self.key, self.per_second, len(items), time.time())
+
+
+def _cut_off(grace: float) -> SendResult:
+    return SendResult(
+        SendStatus.UNKNOWN,
+        error_code="drain_timeout",
+        error_message=f"the worker stopped {grace:g}s into the send: it may have gone out",
+    )
