@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from outreach.channels.base import Channel
 from outreach.channels.twilio_lookup import build_lookup
 from outreach.clock import Clock
+from outreach.config.files import ConfigError
 from outreach.config.loader import Config
+from outreach.config.settings import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
 from outreach.db.engine import make_engine, session_factory, upgrade
 from outreach.inbound.bounces import bounce_source
 from outreach.inbound.settle import settle_unknowns
@@ -28,13 +30,13 @@ from outreach.pipeline.dispatcher import Dispatcher, DispatcherSettings, default
 from outreach.pipeline.health import Provider
 from outreach.pipeline.scheduler import OutreachScheduler
 from outreach.render.environment import renderer_for
+from outreach.sandbox.admin import SANDBOX_TWILIO_PREFIX, install_sandbox
+from outreach.sandbox.faults import FaultInjector
 from outreach.sandbox.server import running_server
 from outreach.sandbox.smtp_catcher import SmtpCatcher
-from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
+from outreach.sandbox.twilio_api import TwilioSandboxStore
 
 log = logging.getLogger(__name__)
-
-SANDBOX_TWILIO_PREFIX = "/sandbox/twilio"
 
 
 class Runtime:
@@ -154,25 +156,42 @@ async def running_worker(
 
 @dataclass
 class Sandbox:
-    """Where the local stand-ins listen and keep what they received."""
+    """Where the local stand-ins listen and keep what they received. A stand-in whose channel
+    is configured for a real provider is not started: its fields are None."""
 
-    sms_base_url: str
-    smtp_port: int
-    twilio: TwilioSandboxStore
-    smtp: SmtpCatcher
     dir: Path
+    twilio: TwilioSandboxStore | None = None
+    smtp: SmtpCatcher | None = None
+    sms_base_url: str | None = None  # the Twilio stand-in's API root (for the twilio client)
+    smtp_port: int | None = None
+    http_url: str | None = None  # the stand-in's HTTP server: /sandbox/twilio, /sandbox/faults
+
+
+def sandbox_credentials(config: Config) -> tuple[str, str]:
+    """What the Twilio stand-in accepts: the configured credentials, else the sandbox's."""
+    try:
+        return config.twilio_credentials
+    except ConfigError:  # sms mode "twilio" without credentials in the environment
+        return SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
 
 
 def twilio_store(config: Config) -> TwilioSandboxStore:
-    sid, token = config.twilio_credentials
-    return TwilioSandboxStore(Path(config.file.sandbox.dir), sid, token)
+    return TwilioSandboxStore(Path(config.file.sandbox.dir), *sandbox_credentials(config))
 
 
 @asynccontextmanager
-async def smtp_catcher(config: Config, port: int | None = None) -> AsyncIterator[SmtpCatcher]:
+async def smtp_catcher(
+    config: Config,
+    port: int | None = None,
+    *,
+    host: str = "127.0.0.1",
+    faults: FaultInjector | None = None,
+) -> AsyncIterator[SmtpCatcher]:
     catcher = SmtpCatcher(
         Path(config.file.sandbox.dir) / "mail",
+        host=host,
         port=config.file.sandbox.smtp_port if port is None else port,
+        faults=faults,
     )
     catcher.start()
     try:
@@ -182,19 +201,33 @@ async def smtp_catcher(config: Config, port: int | None = None) -> AsyncIterator
 
 
 @asynccontextmanager
-async def standalone_sandbox(config: Config, *, ephemeral: bool = True) -> AsyncIterator[Sandbox]:
-    """Run the sandbox on its own loopback ports (demo, `run --once`, tests)."""
-    store = twilio_store(config)
-    app = FastAPI(title="outreach sandbox")
-    app.include_router(twilio_sandbox_router(store), prefix=SANDBOX_TWILIO_PREFIX)
-    async with (
-        smtp_catcher(config, port=0 if ephemeral else None) as catcher,
-        running_server(app) as base_url,
-    ):
-        yield Sandbox(
-            sms_base_url=base_url + SANDBOX_TWILIO_PREFIX,
-            smtp_port=catcher.port,
-            twilio=store,
-            smtp=catcher,
-            dir=Path(config.file.sandbox.dir),
-        )
+async def standalone_sandbox(
+    config: Config,
+    *,
+    sms: bool | None = None,
+    email: bool | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    smtp_port: int = 0,
+) -> AsyncIterator[Sandbox]:
+    """Run the stand-ins on their own loopback ports (demo, `run --once`, `outreach sandbox`,
+    tests): by default only those the configuration's sandbox modes need. Port 0: a free one.
+    The HTTP server (Twilio stand-in and faults admin) runs with the Twilio stand-in."""
+    sms = config.file.sms.mode == "sandbox" if sms is None else sms
+    email = config.file.email.mode == "sandbox" if email is None else email
+    sandbox = Sandbox(dir=Path(config.file.sandbox.dir))
+    async with AsyncExitStack() as stack:
+        if email:
+            sandbox.smtp = await stack.enter_async_context(
+                smtp_catcher(config, port=smtp_port, host=host)
+            )
+            sandbox.smtp_port = sandbox.smtp.port
+        if sms:
+            sandbox.twilio = twilio_store(config)
+            app = FastAPI(title="outreach sandbox")
+            install_sandbox(app, sandbox.twilio, sandbox.smtp.faults if sandbox.smtp else None)
+            sandbox.http_url = await stack.enter_async_context(
+                running_server(app, host=host, port=port)
+            )
+            sandbox.sms_base_url = sandbox.http_url + SANDBOX_TWILIO_PREFIX
+        yield sandbox

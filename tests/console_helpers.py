@@ -26,7 +26,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def make_app(config: Config, engine: Engine, clock: SimulatedClock) -> tuple[Runtime, FastAPI]:
     runtime = Runtime(config, clock, engine=engine)
-    return runtime, create_app(runtime, self_url="http://127.0.0.1:9", run_scheduler=False)
+    return runtime, create_app(runtime, self_url="http://127.0.0.1:9", run_worker=False)
 
 
 def add_user(runtime: Runtime, name: str, role: str, password: str = PASSWORD) -> User:

@@ -1,4 +1,5 @@
-"""Build the configured channels. Sandbox mode points the real clients at loopback stand-ins."""
+"""Build the configured channels. Sandbox mode points the real clients at loopback stand-ins;
+"twilio" mode talks to api.twilio.com, or to `[sms] base_url` when set."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def build_channels(
         token,
         from_number=s.sms.from_number,
         messaging_service_sid=s.sms.messaging_service_sid,
+        # "twilio" mode with [sms] base_url: a Twilio-compatible API (gateway, stand-in).
         base_url=sms_base_url if s.sms.mode == "sandbox" else s.sms.base_url,
         timeout=s.sms.timeout_seconds,
     )

@@ -29,7 +29,7 @@ def bounces_process(ctx: click.Context, maildir: Path | None, as_json: bool) -> 
 
     from outreach.inbound.bounces import MaildirBounces, bounce_source
 
-    runtime = load_runtime(ctx, migrate=True)
+    runtime = load_runtime(ctx)
     source = MaildirBounces(maildir) if maildir else bounce_source(runtime.config)
     if source is None:
         raise BadInput("no bounce mailbox: set inbound.bounce_maildir or pass --maildir")

@@ -3,6 +3,10 @@ loading the Config and the Runtime from it, the consoles, and the exit-2 errors 
 
 Exit codes: 0 success, 1 operational failure, 2 bad input or usage. Only light imports here, so
 `outreach --help` stays fast; the Runtime is imported when a command asks for it.
+
+No command but `outreach migrate` (and `init` on a database without a schema, and the demo on
+its own database) changes the schema: the others check its revision and stop with one line
+naming `outreach migrate` when it is missing or behind, so upgrading stays a deliberate step.
 """
 
 from __future__ import annotations
@@ -19,8 +23,12 @@ from outreach.config.files import ConfigError
 from outreach.config.loader import Config, config_directory
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from outreach.db.engine import SchemaStatus
     from outreach.runtime import Runtime
 
+EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
 console = Console()
@@ -45,6 +53,15 @@ class BadField(BadInput):
         return cls(" / ".join(str(exc).splitlines()))
 
 
+class Failure(click.ClickException):
+    """Exit 1 with exactly one line on stderr: `error: what went wrong` (for scripts)."""
+
+    exit_code = EXIT_FAILURE
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
 def config_dir(ctx: click.Context) -> Path:
     """The root group's --config-dir (or OUTREACH_CONFIG_DIR), default ./config."""
     return config_directory((ctx.find_root().obj or {}).get("config_dir"))
@@ -60,15 +77,63 @@ def load_config(ctx: click.Context) -> Config:
     return config
 
 
-def load_runtime(ctx: click.Context, *, migrate: bool) -> Runtime:
-    """The Runtime on the validated configuration and the system clock; `migrate` first brings
-    the database schema up to date."""
+def load_runtime(ctx: click.Context, *, schema: bool = True) -> Runtime:
+    """The Runtime on the validated configuration and the system clock. With `schema` (every
+    command that reads or writes the database) the schema must be at the newest revision."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from outreach.db.engine import display_url
     from outreach.runtime import Runtime
 
-    runtime = Runtime(load_config(ctx), SystemClock())
-    if migrate:
-        runtime.migrate()
+    config = load_config(ctx)
+    try:
+        runtime = Runtime(config, SystemClock())
+    except ConfigError as exc:  # e.g. no OUTREACH_SECRET_KEY with a real provider configured
+        raise BadInput(str(exc)) from exc
+    except ArgumentError as exc:  # its text may quote the URL, password and all: not shown
+        if isinstance(exc, NoSuchModuleError):
+            shown = display_url(config.database_url)
+            raise BadInput(f"database URL {shown}: unknown dialect or driver") from exc
+        raise BadInput(
+            "the database URL (OUTREACH_DATABASE_URL or database.url) does not parse"
+        ) from exc
+    if schema:
+        require_schema(runtime.engine, config.database_url)
     return runtime
+
+
+def database_status(engine: Engine, url: str) -> SchemaStatus:
+    """The schema's revision; an unreachable database is a one-line failure, not a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from outreach.db.engine import display_url, schema_status
+
+    try:
+        return schema_status(engine)
+    except DBAPIError as exc:
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        raise Failure(f"cannot open the database at {display_url(url)}: {reason}") from exc
+
+
+def require_schema(engine: Engine, url: str) -> None:
+    """Stop (exit 1) unless the schema is at the revision this outreach needs."""
+    from outreach.db.engine import display_url
+
+    status = database_status(engine, url)
+    if status.ready:
+        return
+    where = f"the database at {display_url(url)}"
+    if status.current is None:
+        raise Failure(f"{where} has no outreach schema: run `outreach migrate`")
+    if not status.known:
+        raise Failure(
+            f"{where} is at revision {status.current}, which this outreach does not know (it"
+            f" needs {status.head}): a newer outreach migrated it; run that version"
+        )
+    raise Failure(
+        f"{where} is at revision {status.current}, this outreach needs {status.head}:"
+        " run `outreach migrate`"
+    )
 
 
 def progress_bar(quiet: bool) -> Progress:

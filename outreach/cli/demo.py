@@ -42,6 +42,14 @@ def demo(ctx: click.Context, days: int, directory: Path, portfolio: Path | None)
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     config = config.relocate(directory)
+    # The demo talks to the stand-ins whatever outreach.toml says: never to a real provider.
+    f = config.file
+    config.file = f.model_copy(
+        update={
+            "sms": f.sms.model_copy(update={"mode": "sandbox"}),
+            "email": f.email.model_copy(update={"mode": "sandbox"}),
+        }
+    )
     portfolio = portfolio or config.dir / "sample" / "portfolio.csv"
     with progress_bar(False) as progress:
         task = progress.add_task("simulating", total=days + 1)

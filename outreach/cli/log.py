@@ -48,7 +48,7 @@ def log(
     """Read the message log, newest first. Contact values are masked."""
     from outreach.queries.log import LogFilter, iter_log
 
-    runtime = load_runtime(ctx, migrate=False)
+    runtime = load_runtime(ctx)
     f = LogFilter(
         limit=limit,
         since=since.replace(tzinfo=UTC) if since else None,

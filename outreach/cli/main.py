@@ -13,8 +13,9 @@ from outreach.cli.compliance import compliance
 from outreach.cli.demo import demo
 from outreach.cli.log import log
 from outreach.cli.records import attempts, inconvenient
+from outreach.cli.sandbox import sandbox
 from outreach.cli.serve import run, serve
-from outreach.cli.setup import check, import_, init
+from outreach.cli.setup import check, import_, init, migrate
 from outreach.cli.unknowns import unknown
 from outreach.cli.users import users
 from outreach.cli.worker import worker
@@ -47,6 +48,7 @@ def main(ctx: click.Context, config_dir: Path | None, verbose: bool, log_format:
 
 for command in (
     init,
+    migrate,
     import_,
     check,
     serve,
@@ -55,6 +57,7 @@ for command in (
     log,
     bounces,
     demo,
+    sandbox,
     users,
     compliance,
     attempts,
@@ -62,3 +65,7 @@ for command in (
     unknown,
 ):
     main.add_command(command)
+
+
+if __name__ == "__main__":  # `python -m outreach.cli.main`, as the process tests run it
+    main()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from outreach.cli.common import BadField, config_dir
+from outreach.cli.common import BadField, config_dir, require_schema
 from outreach.config.files import ConfigError
 from outreach.config.loader import Config
 from outreach.vocabulary import ContactChannel
@@ -36,6 +36,7 @@ def _session(ctx: click.Context) -> Iterator[Session]:
         raise BadField.from_config(exc) from exc
     engine = make_engine(config.database_url)
     try:
+        require_schema(engine, config.database_url)
         with session_factory(engine).begin() as session:
             yield session
     finally:

@@ -1,5 +1,5 @@
-"""`outreach init`, `outreach import`, `outreach check`: getting an installation ready (schema,
-portfolio, configuration and templates that render)."""
+"""`outreach init`, `outreach migrate`, `outreach import`, `outreach check`: getting an
+installation ready (schema, portfolio, configuration and templates that render)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,57 @@ import click
 from outreach.cli.common import (
     EXIT_BAD_INPUT,
     BadInput,
+    Failure,
     console,
+    database_status,
     load_runtime,
     progress_bar,
+    require_schema,
 )
 
 
 @click.command()
 @click.pass_context
 def init(ctx: click.Context) -> None:
-    """Create the database schema (Alembic migrations) and the output folders."""
-    runtime = load_runtime(ctx, migrate=True)
+    """Create the output folders, and the schema in a database that has none yet.
+
+    A database that already has a schema is left as it is: upgrading one is `outreach migrate`.
+    """
+    from outreach.db.engine import display_url
+
+    runtime = load_runtime(ctx, schema=False)
     config = runtime.config
+    url = display_url(config.database_url)
+    status = database_status(runtime.engine, config.database_url)
+    if status.current is None:
+        runtime.migrate()
+        click.echo(f"Created the outreach schema (revision {status.head}) in {url}")
+    else:
+        require_schema(runtime.engine, config.database_url)
+        click.echo(f"Database ready: {url} (revision {status.current})")
     Path(config.file.letter.output_dir).mkdir(parents=True, exist_ok=True)
-    console.print(f"Database ready: {config.database_url}")
+
+
+@click.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Bring the database schema to the newest revision (Alembic); prints from and to."""
+    from outreach.db.engine import display_url
+
+    runtime = load_runtime(ctx, schema=False)
+    url = display_url(runtime.config.database_url)
+    before = database_status(runtime.engine, runtime.config.database_url)
+    if not before.known:
+        raise Failure(
+            f"the database at {url} is at revision {before.current}, which this outreach does"
+            f" not know (its newest is {before.head}): a newer outreach migrated it"
+        )
+    if before.ready:
+        click.echo(f"{url}: already at revision {before.head}, the newest")
+        return
+    runtime.migrate()
+    after = database_status(runtime.engine, runtime.config.database_url)
+    click.echo(f"{url}: migrated from {before.current or 'no schema'} to {after.current}")
 
 
 @click.command("import")
@@ -37,7 +74,7 @@ def import_(ctx: click.Context, file: Path, as_json: bool) -> None:
     from outreach.portfolio.importer import import_csv
     from outreach.portfolio.report import ImportFileError
 
-    runtime = load_runtime(ctx, migrate=True)
+    runtime = load_runtime(ctx)
     try:
         total = sum(1 for _ in file.open("rb")) - 1
     except OSError as exc:
@@ -84,7 +121,7 @@ def check(ctx: click.Context) -> None:
     """Validate all configuration and render every template against sample data."""
     from outreach.render.template_check import check_templates
 
-    runtime = load_runtime(ctx, migrate=False)
+    runtime = load_runtime(ctx, schema=False)  # configuration and templates only
     config = runtime.config
     errors = check_templates(runtime.renderer, config.policy)
     for campaign in config.campaigns.values():

@@ -48,7 +48,7 @@ def list_(ctx: click.Context, channel: str | None, limit: int, as_json: bool) ->
     """List unknown sends, the longest waiting first. Recipients are masked."""
     from outreach.queries.unknowns import unknown_sends
 
-    runtime = load_runtime(ctx, migrate=False)
+    runtime = load_runtime(ctx)
     with runtime.factory() as session:
         rows = unknown_sends(session, channel=channel, limit=limit)
     if as_json:
@@ -95,7 +95,7 @@ def resolve(
     said = sent
 
     moved = _settle(
-        load_runtime(ctx, migrate=False),
+        load_runtime(ctx),
         message_id,
         lambda session, now, message: resolve_unknown(
             session, now, _actor(actor), message, sent=said, note=note
@@ -114,7 +114,7 @@ def requeue(ctx: click.Context, message_id: int, note: str, actor: str | None) -
     from outreach.actions.unknowns import requeue_unknown
 
     moved = _settle(
-        load_runtime(ctx, migrate=False),
+        load_runtime(ctx),
         message_id,
         lambda session, now, message: requeue_unknown(
             session, now, _actor(actor), message, note=note

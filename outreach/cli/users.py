@@ -34,7 +34,7 @@ def add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    runtime = load_runtime(ctx, migrate=True)
+    runtime = load_runtime(ctx)
     with runtime.factory.begin() as session:
         try:
             create_user(
@@ -51,7 +51,7 @@ def add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
 @click.pass_context
 def token(ctx: click.Context, name: str, label: str) -> None:
     """Mint an API token for NAME and print it once (only its hash is kept)."""
-    runtime = load_runtime(ctx, migrate=True)
+    runtime = load_runtime(ctx)
     with runtime.factory.begin() as session:
         user = find_user(session, name)
         if user is None:
@@ -67,7 +67,7 @@ def token(ctx: click.Context, name: str, label: str) -> None:
 @click.pass_context
 def list_(ctx: click.Context) -> None:
     """List users."""
-    runtime = load_runtime(ctx, migrate=True)
+    runtime = load_runtime(ctx)
     table = Table("name", "role", "created", "last sign-in", "status")
     with runtime.factory() as session:
         for u in session.scalars(select(User).order_by(User.name)):
@@ -86,7 +86,7 @@ def list_(ctx: click.Context) -> None:
 @click.pass_context
 def disable(ctx: click.Context, name: str) -> None:
     """Disable NAME: their sessions and API tokens stop working at once."""
-    runtime = load_runtime(ctx, migrate=True)
+    runtime = load_runtime(ctx)
     with runtime.factory.begin() as session:
         user = find_user(session, name)
         if user is None:

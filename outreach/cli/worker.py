@@ -72,7 +72,7 @@ def worker(
 ) -> None:
     """Send what is due, without the web server; drain on SIGTERM."""
     names = _channel_list(channel_names)
-    runtime = load_runtime(ctx, migrate=False)
+    runtime = load_runtime(ctx)
     configure_logging(20)
     if once:
         console.print(asyncio.run(_once(runtime, names, worker_id, concurrency)))
@@ -90,7 +90,7 @@ async def _channels(
     config = runtime.config
     sms_base_url, smtp_port = None, None
     if config.file.sms.mode == "sandbox" or config.file.email.mode == "sandbox":
-        sandbox = await stack.enter_async_context(standalone_sandbox(config, ephemeral=True))
+        sandbox = await stack.enter_async_context(standalone_sandbox(config))
         sms_base_url, smtp_port = sandbox.sms_base_url, sandbox.smtp_port
     channels = build_channels(
         config, clock=runtime.clock, sms_base_url=sms_base_url, smtp_port=smtp_port

@@ -1,13 +1,17 @@
-"""Engine and session factory. SQLite gets WAL and sane pragmas; PostgreSQL is used as is."""
+"""Engine and session factory (SQLite gets WAL and sane pragmas; PostgreSQL is used as is), and
+the schema's migrations: `upgrade` (only `outreach migrate`, `init` and the demo call it) and
+`schema_status`, which every other command checks before it touches the database."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import Insert
 
@@ -50,16 +54,61 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest Alembic revision (or to `revision`, for tests)."""
     from alembic import command
+
+    cfg = _alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    """Where a database's schema stands against the migrations this code ships."""
+
+    current: str | None  # None: no outreach schema at all (no Alembic version recorded)
+    head: str
+    known: bool  # `current` is one of this code's revisions (False: a newer outreach's)
+
+    @property
+    def ready(self) -> bool:
+        return self.current == self.head
+
+
+def _alembic_config() -> Any:
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    return cfg
+
+
+def schema_status(engine: Engine) -> SchemaStatus:
+    """Read the recorded revision; raises SQLAlchemy's errors when the database is unreachable."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config())
+    head = script.get_current_head()
+    if head is None:  # pragma: no cover - the package always ships migrations
+        raise RuntimeError(f"no migrations in {MIGRATIONS_DIR}")
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    known = current is None or current in {rev.revision for rev in script.walk_revisions()}
+    return SchemaStatus(current=current, head=head, known=known)
+
+
+def display_url(url: str) -> str:
+    """`url` without its password (nor a `password` query parameter), for messages and logs."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "(a database URL that does not parse)"
+    query = {k: v for k, v in parsed.query.items() if "password" not in k.lower()}
+    # URL.set() skips None values; the URL is a named tuple, so replace the field itself.
+    return parsed._replace(password=None).set(query=query).render_as_string(hide_password=False)
 
 
 def insert_ignoring_duplicates(session: Session, model: Any) -> Insert:

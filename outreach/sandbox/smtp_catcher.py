@@ -1,4 +1,5 @@
-"""A local SMTP server that keeps every message in a Maildir: the sandbox's outside mailbox.
+"""A local SMTP server that keeps every message in a Maildir: the sandbox's outside mailbox,
+which can also refuse or delay messages on request (`faults`).
 
 aiosmtpd's `Controller` runs the server on its own thread and loop. It cannot bind port 0 as
 shipped (aio-libs/aiosmtpd#388): after binding it "triggers" the server by connecting to the
@@ -7,6 +8,7 @@ port it was given, i.e. port 0. `_Controller` reads the real port from the bound
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import mailbox
@@ -22,6 +24,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
+
+from outreach.sandbox.faults import Fault, FaultInjector
 
 
 class _Controller(Controller):
@@ -92,13 +96,27 @@ def build_dsn(
     return email.message_from_bytes(raw.encode("utf-8"), policy=email.policy.default)
 
 
+def smtp_fault(code: int, message: str = "", retry_after: float | None = None) -> Fault:
+    """An injected SMTP reply to DATA: 4xx (try again later) or 5xx (refused)."""
+    default = "4.3.0 Injected fault, try again later" if code < 500 else "5.7.1 Injected fault"
+    return Fault(code, code, message or default, retry_after)
+
+
 class _BouncingMailbox(Mailbox):
     """Stores every message; mail to a magic bounce recipient also gets its DSN stored, as
-    if delivered back to the envelope sender (the bounce address)."""
+    if delivered back to the envelope sender (the bounce address). An injected fault answers
+    the DATA command with its code instead of storing; a delay stores, then answers late."""
+
+    def __init__(self, maildir: Path, faults: FaultInjector) -> None:
+        super().__init__(maildir)
+        self.faults = faults
 
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        if (fault := self.faults.take_fault()) is not None:
+            return f"{fault.status} {fault.message}"
         message = self.prepare_message(session, envelope)
         self.handle_message(message)
+        self.faults.note_accepted()
         sender = envelope.mail_from or ""
         for rcpt in envelope.rcpt_tos:
             magic = BOUNCE_LOCAL_PARTS.get(rcpt.partition("@")[0].lower())
@@ -116,6 +134,8 @@ class _BouncingMailbox(Mailbox):
             dsn["X-MailFrom"] = "<>"
             dsn["X-RcptTo"] = sender
             self.handle_message(dsn)
+        if delay := self.faults.take_delay():
+            await asyncio.sleep(delay)
         return "250 OK"
 
 
@@ -133,12 +153,16 @@ class SmtpCatcher:
         port: int = 0,
         *,
         handler: Mailbox | None = None,
+        faults: FaultInjector | None = None,
     ) -> None:
         self.maildir = Path(maildir)
         self.maildir.parent.mkdir(parents=True, exist_ok=True)
         self.host = host
         self._requested_port = port
-        self.handler = handler if handler is not None else _BouncingMailbox(self.maildir)
+        self.faults = faults if faults is not None else FaultInjector()  # unused by `handler`
+        self.handler = (
+            handler if handler is not None else _BouncingMailbox(self.maildir, self.faults)
+        )
         self._controller: _Controller | None = None
 
     @property

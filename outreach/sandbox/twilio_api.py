@@ -2,7 +2,8 @@
 
 It speaks Twilio's wire format (form-encoded create, Basic auth, JSON resources and errors),
 answers Twilio's magic test numbers, and records every accepted request as a JSON line so the
-demo and tests can see exactly what left outreach.
+demo and tests can see exactly what left outreach. Creates can be refused or answered late on
+request (`faults`, driven over HTTP by `sandbox.admin`); fetching a message never is.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import asyncio
 import base64
 import binascii
 import json
+import math
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from outreach.config.settings import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+from outreach.sandbox.faults import Fault, FaultInjector
 
 API_VERSION = "2010-04-01"
 REQUESTS_FILE = "twilio_requests.jsonl"
@@ -57,21 +59,16 @@ def sms_segments(body: str) -> int:
     return -(-units // multi)
 
 
-@dataclass(frozen=True, slots=True)
-class _Fault:
-    status: int
-    code: int
-    message: str
-
-
 class TwilioSandboxStore:
-    """What the sandbox has accepted, on disk (JSON lines) and in memory, plus test faults."""
+    """What the sandbox has accepted, on disk (JSON lines) and in memory, plus its faults."""
 
     def __init__(
         self,
         dir: Path,
         account_sid: str = SANDBOX_ACCOUNT_SID,
         auth_token: str = SANDBOX_AUTH_TOKEN,
+        *,
+        faults: FaultInjector | None = None,
     ) -> None:
         self.dir = Path(dir)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -80,29 +77,27 @@ class TwilioSandboxStore:
         self.auth_token = auth_token
         self.requests: list[dict[str, Any]] = []
         self.messages: dict[str, dict[str, Any]] = {}
-        self._faults: list[_Fault] = []
-        self._delays: list[float] = []
+        self.faults = faults if faults is not None else FaultInjector()
 
     def fail_next(
-        self, n: int = 1, *, status: int = 503, code: int | None = None, message: str = ""
+        self,
+        n: int = 1,
+        *,
+        status: int = 503,
+        code: int | None = None,
+        message: str = "",
+        retry_after: float | None = None,
     ) -> None:
         """Answer the next `n` creates with this error instead of accepting them."""
-        fault = _Fault(status, code if code is not None else status, message or "Injected fault")
-        self._faults.extend([fault] * n)
+        self.faults.fail_next(n, twilio_fault(status, code, message, retry_after))
 
     def delay_next(self, n: int = 1, *, seconds: float) -> None:
         """Accept the next `n` creates but answer only after `seconds`: a lost response."""
-        self._delays.extend([seconds] * n)
+        self.faults.delay_next(n, seconds)
 
     @property
     def pending_faults(self) -> int:
-        return len(self._faults)
-
-    def take_fault(self) -> _Fault | None:
-        return self._faults.pop(0) if self._faults else None
-
-    def take_delay(self) -> float:
-        return self._delays.pop(0) if self._delays else 0.0
+        return self.faults.pending_failures
 
     def record(self, method: str, path: str, form: Mapping[str, str], sid: str) -> None:
         entry = {
@@ -115,9 +110,24 @@ class TwilioSandboxStore:
         self.requests.append(entry)
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self.faults.note_accepted()
 
 
-def twilio_error(status: int, code: int, message: str) -> JSONResponse:
+def twilio_fault(
+    status: int, code: int | None = None, message: str = "", retry_after: float | None = None
+) -> Fault:
+    """An injected Twilio error; `code` defaults to the status, as Twilio's 429/5xx bodies do."""
+    return Fault(
+        status, code if code is not None else status, message or "Injected fault", retry_after
+    )
+
+
+def twilio_error(
+    status: int, code: int, message: str, *, retry_after: float | None = None
+) -> JSONResponse:
+    """Twilio's error body, which the twilio client turns into a `TwilioRestException`;
+    `retry_after` adds a `Retry-After` header in whole seconds (rounded up)."""
+    headers = {"Retry-After": str(math.ceil(retry_after))} if retry_after is not None else None
     return JSONResponse(
         {
             "code": code,
@@ -126,6 +136,7 @@ def twilio_error(status: int, code: int, message: str) -> JSONResponse:
             "status": status,
         },
         status_code=status,
+        headers=headers,
     )
 
 
@@ -210,8 +221,10 @@ def twilio_sandbox_router(store: TwilioSandboxStore) -> APIRouter:
     async def create_message(account_sid: str, request: Request) -> JSONResponse:
         if (denied := authorize(request, account_sid)) is not None:
             return denied
-        if (fault := store.take_fault()) is not None:
-            return twilio_error(fault.status, fault.code, fault.message)
+        if (fault := store.faults.take_fault()) is not None:
+            return twilio_error(
+                fault.status, fault.code, fault.message, retry_after=fault.retry_after
+            )
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         if (invalid := _validate(form)) is not None:
             return invalid
@@ -219,7 +232,7 @@ def twilio_sandbox_router(store: TwilioSandboxStore) -> APIRouter:
         resource = _resource(account_sid, sid, form)
         store.messages[sid] = resource
         store.record("POST", request.url.path, form, sid)
-        if delay := store.take_delay():
+        if delay := store.faults.take_delay():
             await asyncio.sleep(delay)
         return JSONResponse(resource, status_code=201)
 

@@ -10,14 +10,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from outreach.channels.factory import build_channels
-from outreach.runtime import (
-    SANDBOX_TWILIO_PREFIX,
-    Runtime,
-    running_worker,
-    smtp_catcher,
-    twilio_store,
-)
-from outreach.sandbox.twilio_api import twilio_sandbox_router
+from outreach.runtime import Runtime, running_worker, smtp_catcher, twilio_store
+from outreach.sandbox.admin import SANDBOX_TWILIO_PREFIX, install_sandbox
+from outreach.sandbox.faults import FaultInjector
 from outreach.web.api.router import router as api_router
 from outreach.web.console import install_console
 from outreach.web.health import health_router
@@ -27,17 +22,19 @@ from outreach.web.webhooks import twilio_webhooks_router
 log = logging.getLogger(__name__)
 
 
-def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -> FastAPI:
-    """`self_url` is where this server listens, for the sandbox SMS endpoint it also serves."""
+def create_app(runtime: Runtime, *, self_url: str, run_worker: bool = True) -> FastAPI:
+    """`self_url` is where this server listens, for the sandbox SMS endpoint it also serves.
+    Without `run_worker` it is the web app only: no planner, dispatcher or bounce reader."""
     config = runtime.config
     sandbox_sms = config.file.sms.mode == "sandbox"
+    smtp_faults = FaultInjector()  # the catcher's, for the faults admin (sandbox email only)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             smtp_port = None
             if config.file.email.mode == "sandbox":
-                catcher = await stack.enter_async_context(smtp_catcher(config))
+                catcher = await stack.enter_async_context(smtp_catcher(config, faults=smtp_faults))
                 smtp_port = catcher.port
                 log.info("sandbox SMTP catcher on 127.0.0.1:%d", smtp_port)
             channels = build_channels(
@@ -48,7 +45,7 @@ def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -
             )
             for channel in channels.values():
                 stack.push_async_callback(channel.aclose)
-            if run_scheduler:
+            if run_worker:
                 scheduler = await stack.enter_async_context(
                     running_worker(
                         runtime,
@@ -61,9 +58,11 @@ def create_app(runtime: Runtime, *, self_url: str, run_scheduler: bool = True) -
 
     app = FastAPI(title="outreach", lifespan=lifespan)
     app.state.scheduler = None  # web only (--no-worker)
-    if sandbox_sms:
-        app.include_router(
-            twilio_sandbox_router(twilio_store(config)), prefix=SANDBOX_TWILIO_PREFIX
+    if config.sandbox:  # the stand-ins of the channels in sandbox mode, and their faults admin
+        install_sandbox(
+            app,
+            twilio_store(config) if sandbox_sms else None,
+            smtp_faults if config.file.email.mode == "sandbox" else None,
         )
 
     app.include_router(twilio_webhooks_router(runtime))

@@ -10,9 +10,15 @@ from click.testing import CliRunner
 
 from outreach.cli.main import main
 from tests.cli.conftest import invoke
+from tests.processes import set_toml
 
 
 def test_demo_then_log_as_json_lines(config_dir: Path, tmp_path: Path) -> None:
+    """Even with real providers configured, the demo sends only to its own stand-ins."""
+    demo_config = tmp_path / "demo-config"
+    shutil.copytree(config_dir, demo_config)
+    set_toml(config_dir / "outreach.toml", "sms", mode="twilio")
+    set_toml(config_dir / "outreach.toml", "email", mode="smtp", host="127.0.0.1", port=9)
     portfolio = tmp_path / "small.csv"
     lines = (config_dir / "sample" / "portfolio.csv").read_text().splitlines()
     portfolio.write_text("\n".join(lines[:13]) + "\n")  # the header and 12 debtors
@@ -29,9 +35,10 @@ def test_demo_then_log_as_json_lines(config_dir: Path, tmp_path: Path) -> None:
     assert code == 0, out + err
     assert "Messages by channel" in out and "Outputs:" in out
     assert list((tmp_path / "demo" / "letters").rglob("*.pdf"))
+    sandbox = tmp_path / "demo" / "sandbox"
+    assert (sandbox / "twilio_requests.jsonl").read_text().count("\n") > 0
+    assert list((sandbox / "mail" / "new").iterdir())
 
-    demo_config = tmp_path / "demo-config"
-    shutil.copytree(config_dir, demo_config)
     db = f"sqlite:///{tmp_path / 'demo' / 'outreach.db'}"
     result = CliRunner().invoke(
         main,

@@ -32,6 +32,7 @@ def warnings_in(stderr: str) -> list[dict[str, str]]:
 
 
 def test_log_format_json_writes_one_object_per_line(config_dir: Path, tmp_path: Path) -> None:
+    assert invoke(config_dir, "migrate")[0] == 0
     maildir = not_a_dsn(tmp_path)
     code, _, err = invoke(
         config_dir, "--log-format", "json", "bounces", "process", "--maildir", str(maildir)
@@ -45,6 +46,7 @@ def test_log_format_json_writes_one_object_per_line(config_dir: Path, tmp_path: 
 def test_the_environment_variable_picks_the_format_too(
     config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert invoke(config_dir, "migrate")[0] == 0
     maildir = not_a_dsn(tmp_path)
     monkeypatch.setenv("OUTREACH_LOG_FORMAT", "json")
     code, _, err = invoke(config_dir, "bounces", "process", "--maildir", str(maildir))

@@ -5,7 +5,55 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqlalchemy import text
+
+from outreach.db.engine import make_engine, upgrade
 from tests.cli.conftest import invoke
+
+
+def revision(db_url: str) -> str | None:
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_migrate_creates_the_schema_then_says_it_is_current(config_dir: Path, db_url: str) -> None:
+    code, out, _ = invoke(config_dir, "migrate")
+    assert code == 0 and out.strip().endswith(": migrated from no schema to 0005")
+    assert revision(db_url) == "0005"
+    code, out, _ = invoke(config_dir, "migrate")
+    assert code == 0 and out.strip().endswith(": already at revision 0005, the newest")
+
+
+def test_migrate_brings_an_older_schema_forward(config_dir: Path, db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0004")
+    engine.dispose()
+    code, out, _ = invoke(config_dir, "migrate")
+    assert code == 0 and out.strip().endswith(": migrated from 0004 to 0005")
+    assert revision(db_url) == "0005"
+    assert invoke(config_dir, "log")[0] == 0
+
+
+def test_init_creates_the_schema_of_a_fresh_database_and_says_so(
+    config_dir: Path, db_url: str
+) -> None:
+    code, out, _ = invoke(config_dir, "init")
+    assert code == 0 and "Created the outreach schema (revision 0005) in " in out
+    code, out, _ = invoke(config_dir, "init")
+    assert code == 0 and "Database ready: " in out and "(revision 0005)" in out
+
+
+def test_init_leaves_an_older_schema_to_migrate(config_dir: Path, db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0004")
+    engine.dispose()
+    code, _, err = invoke(config_dir, "init")
+    assert code == 1 and "run `outreach migrate`" in err
+    assert revision(db_url) == "0004"
 
 
 def test_check_passes_on_the_shipped_config(config_dir: Path) -> None:
@@ -31,6 +79,7 @@ def test_bad_campaign_file_exits_2_naming_file_and_field(config_dir: Path) -> No
 
 
 def test_import_reports_bad_rows_with_lines_and_is_idempotent(config_dir: Path) -> None:
+    assert invoke(config_dir, "migrate")[0] == 0
     sample = str(config_dir / "sample" / "portfolio.csv")
     code, out, _ = invoke(config_dir, "import", sample, "--json")
     assert code == 0
@@ -44,5 +93,6 @@ def test_import_reports_bad_rows_with_lines_and_is_idempotent(config_dir: Path) 
 
 
 def test_import_of_a_missing_file_exits_2(config_dir: Path) -> None:
+    assert invoke(config_dir, "migrate")[0] == 0
     code, _, err = invoke(config_dir, "import", "nope.csv")
     assert code == 2 and "nope.csv" in err

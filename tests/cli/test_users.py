@@ -17,6 +17,7 @@ from tests.cli.conftest import invoke
 
 
 def test_add_token_list_and_disable(config_dir: Path, db_url: str, clock: SimulatedClock) -> None:
+    assert invoke(config_dir, "migrate")[0] == 0
     assert invoke(
         config_dir,
         "users",
@@ -37,7 +38,7 @@ def test_add_token_list_and_disable(config_dir: Path, db_url: str, clock: Simula
         )
     runtime = Runtime(Config(config_dir), clock, engine=engine)
     api = TestClient(
-        create_app(runtime, self_url="http://127.0.0.1:9", run_scheduler=False),
+        create_app(runtime, self_url="http://127.0.0.1:9", run_worker=False),
         headers={"Authorization": f"Bearer {token.strip()}"},
     )
     assert api.get("/api/me").json() == {"name": "ana", "role": "ops"}
@@ -50,6 +51,7 @@ def test_add_token_list_and_disable(config_dir: Path, db_url: str, clock: Simula
 
 
 def test_bad_input_exits_2_and_says_why(config_dir: Path) -> None:
+    assert invoke(config_dir, "migrate")[0] == 0
     code, _, err = invoke(
         config_dir, "users", "add", "bo", "--role", "agent", "--password-stdin", stdin="short\n"
     )

@@ -34,7 +34,7 @@ from tests.web.test_webhooks import PHONE, replies, sign, sms_form
 @asynccontextmanager
 async def served(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     """The web app on a real loopback port, with a client pointed at it."""
-    app = create_app(runtime, self_url="http://127.0.0.1:1", run_scheduler=False)
+    app = create_app(runtime, self_url="http://127.0.0.1:1", run_worker=False)
     async with running_server(app) as base_url, httpx.AsyncClient(base_url=base_url) as client:
         yield client
 

@@ -30,7 +30,7 @@ def runtime(config: Config, engine: Engine, clock: SimulatedClock) -> Runtime:
 
 @pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(runtime, self_url="http://127.0.0.1:1", run_scheduler=False)
+    app = create_app(runtime, self_url="http://127.0.0.1:1", run_worker=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c

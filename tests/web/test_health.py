@@ -21,7 +21,7 @@ from tests.conftest import free_port
 
 
 async def get(runtime: Runtime, path: str) -> httpx.Response:
-    app = create_app(runtime, self_url="http://127.0.0.1:1", run_scheduler=False)
+    app = create_app(runtime, self_url="http://127.0.0.1:1", run_worker=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         return await client.get(path)

@@ -104,7 +104,7 @@ def seed(runtime: Runtime, now: datetime) -> None:
 
 
 async def scrape(runtime: Runtime) -> httpx.Response:
-    app = create_app(runtime, self_url="http://127.0.0.1:1", run_scheduler=False)
+    app = create_app(runtime, self_url="http://127.0.0.1:1", run_worker=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         return await client.get("/metrics")

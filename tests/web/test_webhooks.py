@@ -76,7 +76,7 @@ def runtime(config: Config, engine: Engine, clock: SimulatedClock) -> Runtime:
 
 @pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(runtime, self_url="http://127.0.0.1:1", run_scheduler=False)
+    app = create_app(runtime, self_url="http://127.0.0.1:1", run_worker=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
@@ -143,7 +143,7 @@ async def test_forwarded_headers_count_only_when_the_proxy_is_trusted(
         config.file = config.file.model_copy(
             update={"inbound": config.file.inbound.model_copy(update={"trust_proxy": trust})}
         )
-        app = create_app(runtime, self_url="http://127.0.0.1:1", run_scheduler=False)
+        app = create_app(runtime, self_url="http://127.0.0.1:1", run_worker=False)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://internal:8000"
         ) as c:
