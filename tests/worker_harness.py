@@ -57,6 +57,7 @@ class Site:
     smtp: SmtpCatcher
     workers: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
     kills: int = 0
+    lives: Counter[str] = field(default_factory=Counter)
 
     # --- workers ----------------------------------------------------------------------------
 
@@ -71,6 +72,9 @@ class Site:
         }
 
     async def start(self, name: str, *args: str) -> asyncio.subprocess.Process:
+        """Start worker `name` again; each life gets its own worker id (`name.N`), as a
+        restarted process does (host-pid), so a dead life's leases are told apart."""
+        self.lives[name] += 1
         log = (self.dir / f"{name}.log").open("ab")
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -80,7 +84,7 @@ class Site:
             str(self.config_dir),
             "worker",
             "--worker-id",
-            name,
+            self.worker_id(name),
             *args,
             env=self.env(),
             stdout=log,
@@ -90,6 +94,9 @@ class Site:
         log.close()
         self.workers[name] = process
         return process
+
+    def worker_id(self, name: str) -> str:
+        return f"{name}.{self.lives[name]}"
 
     def kill(self, name: str) -> None:
         self.workers[name].send_signal(signal.SIGKILL)
@@ -131,13 +138,13 @@ class Site:
                 )
             )
 
-    def sending(self, worker: str) -> int:
-        """The worker's messages in a channel call now (committed `sending`)."""
+    def sending(self, name: str) -> int:
+        """The messages the worker's current life has in a channel call (`sending`)."""
         with self.engine.connect() as conn:
             return int(
                 conn.scalar(
                     select(func.count()).where(
-                        Message.lease_owner == worker, Message.state == "sending"
+                        Message.lease_owner == self.worker_id(name), Message.state == "sending"
                     )
                 )
                 or 0
@@ -151,7 +158,9 @@ class Site:
                 .where(MessageEvent.to_state == "sending")
                 .group_by(MessageEvent.cause)
             )
-            return Counter({cause.removeprefix("dispatcher:"): n for cause, n in rows})
+            return Counter(
+                {cause.removeprefix("dispatcher:").split(".")[0]: n for cause, n in rows}
+            )
 
     def deliveries(self) -> Counter[str]:
         """How many times each message reached its provider, by message id (as str)."""

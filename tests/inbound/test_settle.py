@@ -62,7 +62,6 @@ async def _accepted(base_url: str, n: int) -> list[str]:
         SANDBOX_AUTH_TOKEN,
         from_number="+15005550006",
         base_url=base_url,
-        max_per_second=1000,
     )
     try:
         results = [
