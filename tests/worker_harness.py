@@ -25,13 +25,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from fastapi import FastAPI
 from sqlalchemy import Engine, func, insert, select
 
 from outreach.config.settings import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+from outreach.db.casework import AuditEvent
 from outreach.db.engine import make_engine, upgrade
 from outreach.db.models import Account, ContactPoint, Debtor, Message, MessageEvent
+from outreach.sandbox.admin import FAULTS_PREFIX, faults_router
 from outreach.sandbox.server import running_server
 from outreach.sandbox.smtp_catcher import SmtpCatcher
 from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
@@ -55,6 +58,7 @@ class Site:
     engine: Engine
     twilio: TwilioSandboxStore
     smtp: SmtpCatcher
+    stand_in_url: str
     workers: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
     kills: int = 0
     lives: Counter[str] = field(default_factory=Counter)
@@ -114,6 +118,21 @@ class Site:
 
     def log(self, name: str) -> str:
         return (self.dir / f"{name}.log").read_text(errors="replace")
+
+    async def fault(self, path: str, **body: Any) -> None:
+        """POST to the stand-ins' faults admin, e.g. fault("twilio/storm", seconds=5)."""
+        async with httpx.AsyncClient(base_url=self.stand_in_url + FAULTS_PREFIX) as client:
+            (await client.post("/" + path, json=body)).raise_for_status()
+
+    def audit(self, prefix: str) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(AuditEvent.at, AuditEvent.action, AuditEvent.subject)
+                    .where(AuditEvent.action.startswith(prefix))
+                    .order_by(AuditEvent.id)
+                )
+            )
 
     # --- what happened -------------------------------------------------------------------
 
@@ -321,6 +340,8 @@ async def site(tmp_path: Path, db_url: str, **overrides: Mapping[str, Any]) -> A
     app = FastAPI()
     app.include_router(twilio_sandbox_router(store))
     catcher = SmtpCatcher(tmp_path / "mail", port=0)
+    # Faults over HTTP, as an operator rehearsing an outage drives them.
+    app.include_router(faults_router({"twilio": store.faults, "smtp": catcher.faults}))
     catcher.start()
     config_dir = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, config_dir, ignore=shutil.ignore_patterns("sample"))
@@ -341,7 +362,7 @@ async def site(tmp_path: Path, db_url: str, **overrides: Mapping[str, Any]) -> A
             (config_dir / "outreach.toml").write_text(
                 _settings(tmp_path, url, catcher.port, overrides)
             )
-            workers = Site(tmp_path, config_dir, db_url, engine, store, catcher)
+            workers = Site(tmp_path, config_dir, db_url, engine, store, catcher, url)
             yield workers
     finally:
         if workers is not None:

@@ -7,7 +7,7 @@ import asyncio
 import random
 import signal
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.worker_harness import FROM, seed, site
@@ -138,3 +138,65 @@ async def test_three_workers_share_one_senders_rate_limit(tmp_path: Path, db_url
         assert 9.0 <= rate <= 11.0
         assert workers == {None}  # leases released after sending
         assert len({w for w in s.sent_by()}) == 3  # every worker took part
+
+
+async def test_a_500_storm_opens_the_breaker_and_everything_else_is_sent_once_after(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Six seconds of Twilio 500s (each one may have been accepted: unknown, never resent).
+    The shared breaker opens after its threshold, so only a handful of messages meet the
+    storm; trials probe it, and once it closes every other message goes out once."""
+    threshold, concurrency, workers = 5, 4, 2
+    overrides = {
+        "sms": {"max_per_second": 50},
+        "breaker": {"consecutive_failures": threshold, "open_seconds": 1, "max_open_seconds": 2},
+        "scheduler": {"concurrency": {"sms": concurrency, "email": 4, "letter": 1}},
+    }
+    async with site(tmp_path, db_url, **overrides) as s:
+        await s.fault("twilio/storm", seconds=6, status=500, code=500)
+        began = time.monotonic()
+        seed(s.engine, sms=200, email=0)
+        for i in range(workers):
+            await s.start(f"s{i}")
+        states = await s.settled(200, timeout=90)
+        elapsed = time.monotonic() - began
+        assert await s.stop_all() == {f"s{i}": 0 for i in range(workers)}
+
+        refused = s.twilio.faults.refused
+        trials = len(s.audit("breaker_half_open"))
+        opened = s.audit("breaker_open")
+        deliveries = s.deliveries()
+        print(
+            f"\n500 storm of 6 s, {workers} workers: {refused} requests met it, {dict(states)}, "
+            f"breaker opened {len(opened)}x, {trials} trials, all settled in {elapsed:.1f}s"
+        )
+        assert opened and s.audit("breaker_closed")  # it opened, and closed after the storm
+        # What met the storm: the threshold, the sends already in flight when it opened,
+        # and one trial per rest period.
+        assert refused <= threshold + concurrency * workers + trials
+        assert states["unknown"] == refused  # a 500 may follow acceptance: never resent
+        assert set(states) <= {"sent", "unknown"}
+        assert max(deliveries.values()) == 1
+        assert all(deliveries[str(m.id)] == 1 for m in s.messages() if m.state == "sent")
+
+
+async def test_retry_after_holds_every_worker_off_that_sender(tmp_path: Path, db_url: str) -> None:
+    """A 429 with Retry-After: 10 to one worker: no worker sends to that sender for 10 s."""
+    overrides = {
+        "sms": {"max_per_second": 4},
+        "scheduler": {"concurrency": {"sms": 1, "email": 1, "letter": 1}},
+    }
+    async with site(tmp_path, db_url, **overrides) as s:
+        await s.fault("twilio/fail-next", n=1, status=429, code=20429, retry_after=10)
+        seed(s.engine, sms=12, email=0)
+        for name in ("a", "b"):
+            await s.start(name)
+        await s.wait_for(lambda: s.twilio.faults.refused == 1, timeout=30)
+        refused_at = datetime.now(UTC)
+        await s.settled(12, timeout=60)
+        assert await s.stop_all() == {"a": 0, "b": 0}
+        received = sorted(datetime.fromisoformat(r["received"]) for r in s.twilio.requests)
+        after = [t for t in received if t > refused_at - timedelta(seconds=0.2)]
+        print(f"\nfirst send after the 429: {(after[0] - refused_at).total_seconds():.2f}s later")
+        assert len(received) == 12 and s.states() == {"sent": 12}
+        assert after and (after[0] - refused_at).total_seconds() >= 10 - 0.3
