@@ -200,6 +200,10 @@ async def run(n: int, url: str | None) -> None:
     config = Config(ROOT / "config").relocate(tmp)
     if url:
         config.secrets.database_url = url
+    # The pipeline's own cost: the shared rate limit still reserves slots (one transaction
+    # per group of sends), but 10/s would measure the limit, not the pipeline.
+    sms = config.file.sms.model_copy(update={"max_per_second": 1e9})
+    config.file = config.file.model_copy(update={"sms": sms})
     clock = SimulatedClock(NOW)
     runtime = Runtime(config, clock)
     runtime.migrate()

@@ -290,7 +290,6 @@ class Dispatcher:
         finally:
             self._checking.difference_update(ids)
         report.outcomes.update(t.to_state for t in decided)
-        report.outcomes[MessageState.READY] += len(sends)
         self.sender.offer(sends)
         return report
 
