@@ -139,7 +139,7 @@ class SmtpEmailChannel:
             return SendResult(SendStatus.PERMANENT, error_code="invalid", error_message=str(exc))
         message_id = str(mime["Message-ID"])
         result = await self._attempt(mime, message_id)
-        log.info(
+        log.debug(  # the engine logs each outcome at INFO
             "email message=%s to=%s status=%s code=%s",
             message.message_id,
             mask(message.to),

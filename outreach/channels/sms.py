@@ -164,7 +164,7 @@ class TwilioSmsChannel:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         result = await self._attempt(message)
-        log.info(
+        log.debug(  # the engine logs each outcome at INFO
             "sms message=%s to=%s status=%s sid=%s code=%s",
             message.message_id,
             mask(message.to),

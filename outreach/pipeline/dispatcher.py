@@ -301,19 +301,14 @@ class Dispatcher:
             workers.mark_lost(session, now, self.settings.lease)
         ids: list[int] = []
         with self.factory.begin() as session:
-            keys = [self.providers[name].key for name in rooms]
-            paused = health.paused(session, keys, now)
+            limits = health.admission(session, [p.key for p in self.providers.values()], now)
             for name, room in rooms.items():
-                if room <= 0 or self.providers[name].key in paused:
-                    continue
-                ids += outbox.claim(
-                    session,
-                    self.worker_id,
-                    now,
-                    min(room, self.settings.batch_size),
-                    self.settings.lease,
-                    channels=[name],
-                )
+                admitted = limits[self.providers[name].key]
+                limit = min(room, self.settings.batch_size, room if admitted is None else admitted)
+                if limit > 0:
+                    ids += outbox.claim(
+                        session, self.worker_id, now, limit, self.settings.lease, channels=[name]
+                    )
         return replanned, unknown, ids
 
     # --- check and render -----------------------------------------------------------------

@@ -123,15 +123,15 @@ def report(
     return after
 
 
-def paused(session: Session, keys: Iterable[str], now: datetime) -> set[str]:
-    """The providers among `keys` that take no message now (open and resting, or with a
-    trial under way): the dispatcher claims none of their messages."""
-    rows = session.scalars(select(ProviderHealth).where(ProviderHealth.key.in_(list(keys))))
-    return {
-        row.key
-        for row in rows
-        if row.state != BreakerState.CLOSED and not trial_due(_health(row), now)
-    }
+def admission(session: Session, keys: Iterable[str], now: datetime) -> dict[str, int | None]:
+    """How many messages of each provider the dispatcher may claim now: None (no limit) while
+    closed, 1 when a trial may start, 0 while it rests or a trial is under way. Claiming no
+    more than the breaker will admit keeps a trial from checking a whole batch for nothing."""
+    limits: dict[str, int | None] = dict.fromkeys(keys)
+    for row in session.scalars(select(ProviderHealth).where(ProviderHealth.key.in_(list(limits)))):
+        if row.state != BreakerState.CLOSED:
+            limits[row.key] = 1 if trial_due(_health(row), now) else 0
+    return limits
 
 
 def states(session: Session) -> list[tuple[str, str, Health]]:
