@@ -12,6 +12,7 @@ from outreach.cli.bounces import bounces
 from outreach.cli.compliance import compliance
 from outreach.cli.demo import demo
 from outreach.cli.log import log
+from outreach.cli.providers import providers
 from outreach.cli.records import attempts, inconvenient
 from outreach.cli.sandbox import sandbox
 from outreach.cli.serve import run, serve
@@ -63,6 +64,7 @@ for command in (
     attempts,
     inconvenient,
     unknown,
+    providers,
 ):
     main.add_command(command)
 

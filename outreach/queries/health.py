@@ -3,7 +3,8 @@ the message log by state, unknown outcomes, circuit breakers and worker heartbea
 
 Each figure is one grouped query. The due queue and the unknowns read the `(state, due_at)`
 index (`ix_messages_due`) over their states only; the count by state scans that index once;
-`provider_health` and `workers` hold a row per provider and per worker.
+`provider_health` and `workers` hold a row per provider and per worker, read through
+queries.providers (what the console, CLI and API show).
 """
 
 from __future__ import annotations
@@ -17,16 +18,9 @@ from sqlalchemy.orm import Session
 
 from outreach.clock import as_utc
 from outreach.db.models import Message
-from outreach.db.workers import ProviderHealth, Worker
 from outreach.masking import mask_text
+from outreach.queries.providers import ProviderView, providers, workers
 from outreach.vocabulary import DUE_STATES, Channel, MessageState
-
-
-@dataclass(frozen=True)
-class Breaker:
-    provider: str  # the provider key, e.g. "sms:+15005550006"
-    channel: str
-    state: str  # closed | half_open | open
 
 
 @dataclass(frozen=True)
@@ -35,7 +29,7 @@ class EngineHealth:
     oldest_due_seconds: Mapping[str, float]  # channel -> how long the oldest has waited
     by_state: Mapping[str, int]  # every message state -> count
     unknown: Mapping[str, int]  # channel -> messages whose outcome is unknown
-    breakers: tuple[Breaker, ...]
+    breakers: tuple[ProviderView, ...]  # by key, without their audit events
     heartbeat_age_seconds: Mapping[str, float]  # worker id -> seconds since its heartbeat
 
 
@@ -67,22 +61,9 @@ def engine_health(session: Session, now: datetime) -> EngineHealth:
     ):
         unknown[channel] = count
 
-    breakers = tuple(
-        Breaker(key, channel, state)
-        for key, channel, state in session.execute(
-            select(ProviderHealth.key, ProviderHealth.channel, ProviderHealth.state).order_by(
-                ProviderHealth.key
-            )
-        )
-    )
-
+    breakers = tuple(providers(session, now, events=0))
     heartbeats = {
-        worker: max(0.0, (now - as_utc(beat)).total_seconds())
-        for worker, beat in session.execute(
-            select(Worker.id, Worker.heartbeat_at)
-            .where(Worker.state.not_in(("stopped", "lost")))
-            .order_by(Worker.id)
-        )
+        w.id: w.heartbeat_age_seconds for w in workers(session, now, live_only=True, limit=None)
     }
     return EngineHealth(
         due=due,

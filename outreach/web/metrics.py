@@ -89,7 +89,7 @@ class DatabaseCollector(Collector):
         )
         for breaker in health.breakers:
             if (value := BREAKER_VALUES.get(breaker.state)) is not None:
-                breakers.add_metric([breaker.provider, breaker.channel], value)
+                breakers.add_metric([breaker.key, breaker.channel], value)
         heartbeats = GaugeMetricFamily(
             "outreach_worker_heartbeat_age_seconds",
             "Seconds since each worker that has not stopped last renewed its heartbeat.",

@@ -41,6 +41,7 @@ def test_log_on_a_fresh_checkout_says_run_migrate(config_dir: Path, db_url: str)
         ["serve", "--port", "9"],
         ["attempts", "add", "--debtor", "D1", "--outcome", "attempt"],
         ["inconvenient", "list", "--debtor", "D1"],
+        ["providers"],
     ],
 )
 def test_every_database_command_refuses_a_schema_behind_and_leaves_it(

@@ -214,3 +214,41 @@ class UnknownSendOut(BaseModel):
     attempts: int
     provider_id: str | None
     error: str | None
+
+
+class BreakerEventOut(BaseModel):
+    at: datetime
+    action: str  # breaker_open | breaker_half_open | breaker_closed
+    actor: str
+
+
+class ProviderOut(BaseModel):
+    key: str
+    channel: str
+    state: str  # closed | half_open | open
+    paused: bool  # takes no message now
+    consecutive_failures: int
+    opened_at: datetime | None
+    retry_at: datetime | None  # when the next trial may start
+    open_seconds: float
+    trial_owner: str | None
+    last_error: str | None  # masked
+    updated_at: datetime
+    events: list[BreakerEventOut]  # newest first
+
+
+class WorkerOut(BaseModel):
+    id: str
+    host: str
+    pid: int
+    channels: list[str]
+    state: str  # running | draining | stopped | lost
+    started_at: datetime
+    heartbeat_at: datetime
+    stopped_at: datetime | None
+    heartbeat_age_seconds: float
+
+
+class ProvidersOut(BaseModel):
+    providers: list[ProviderOut]
+    workers: list[WorkerOut]  # alive first

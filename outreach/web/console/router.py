@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from outreach.web.console import campaigns, debtor, inbox, log, sign_in, unknowns, users
+from outreach.web.console import (
+    campaigns,
+    debtor,
+    inbox,
+    log,
+    providers,
+    sign_in,
+    unknowns,
+    users,
+)
 
 router = APIRouter()
-for part in (sign_in, log, debtor, inbox, campaigns, unknowns, users):
+for part in (sign_in, log, debtor, inbox, campaigns, unknowns, providers, users):
     router.include_router(part.router)

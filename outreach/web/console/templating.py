@@ -14,6 +14,7 @@ from starlette.responses import Response
 from outreach.auth.users import has_role
 from outreach.compliance.rules import title as rule_title
 from outreach.masking import mask
+from outreach.queries.providers import age_text
 from outreach.web.deps import Principal
 
 HERE = Path(__file__).parent
@@ -31,7 +32,7 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.filters.update(dt=_dt, mask=mask, rule_title=rule_title)
+env.filters.update(age=age_text, dt=_dt, mask=mask, rule_title=rule_title)
 env.globals.update(has_role=has_role)
 templates = Jinja2Templates(env=env)
 
