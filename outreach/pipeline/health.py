@@ -74,7 +74,7 @@ def _store(session: Session, row: ProviderHealth, after: Health, now: datetime, 
             now,
             actor,
             f"breaker_{after.state}",
-            subject=row.key,
+            subject=row.key[:64],  # the audit subject column's width
             detail={
                 "from": before,
                 "last_error": after.last_error,
@@ -132,9 +132,3 @@ def admission(session: Session, keys: Iterable[str], now: datetime) -> dict[str,
         if row.state != BreakerState.CLOSED:
             limits[row.key] = 1 if trial_due(_health(row), now) else 0
     return limits
-
-
-def states(session: Session) -> list[tuple[str, str, Health]]:
-    """Every provider's (key, channel, health), for the console, CLI and metrics."""
-    rows = session.scalars(select(ProviderHealth).order_by(ProviderHealth.key))
-    return [(row.key, row.channel, _health(row)) for row in rows]
