@@ -46,8 +46,8 @@ async def test_kill_9_at_random_points_never_doubles_strands_or_loses_a_message(
     }
     async with site(tmp_path, db_url, **overrides) as s:
         s.twilio.delay_next(100_000, seconds=0.03)  # a provider call takes a little while
-        seeded = 400
-        seed(s.engine, sms=200, email=200)
+        seeded = 1200
+        seed(s.engine, sms=600, email=600)
         names = [f"w{i}" for i in range(workers)]
         in_flight: list[int] = []  # the victim's `sending` rows just before each kill
         for name in names:
@@ -60,10 +60,10 @@ async def test_kill_9_at_random_points_never_doubles_strands_or_loses_a_message(
             s.kill(victim)
             await s.workers[victim].wait()
             await s.start(victim)
-            if s.states()["planned"] < 100:  # keep messages flowing until the last kill
-                seed(s.engine, sms=100, email=100, first_id=seeded + 1)
-                seeded += 200
-        states = await s.settled(seeded, timeout=120)
+            if s.states()["sent"] > seeded - 300:  # keep messages flowing until the last kill
+                seed(s.engine, sms=200, email=200, first_id=seeded + 1)
+                seeded += 400
+        states = await s.settled(seeded, timeout=180)
         codes = await s.stop_all(signal.SIGTERM)
 
         deliveries = s.deliveries()
