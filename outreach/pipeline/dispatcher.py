@@ -218,6 +218,9 @@ class Dispatcher:
             if self._stopping:
                 break
             full = [name for name in self.channels if self.sender.room(name) <= 0]
+            if len(full) == len(self.channels):
+                await self.sender.wait_for_room(timeout=1.0)  # every lane is busy
+                continue
             report = await self._batch()
             total.add(report)
             if not report:

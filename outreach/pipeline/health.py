@@ -46,6 +46,11 @@ def _health(row: ProviderHealth) -> Health:
 
 
 def _locked(session: Session, provider: Provider, now: datetime) -> ProviderHealth:
+    """The provider's row, locked; created (closed) the first time it is used."""
+    query = select(ProviderHealth).where(ProviderHealth.key == provider.key).with_for_update()
+    row = session.scalars(query).one_or_none()
+    if row is not None:
+        return row
     session.execute(
         insert_ignoring_duplicates(session, ProviderHealth).values(
             key=provider.key,
@@ -57,10 +62,7 @@ def _locked(session: Session, provider: Provider, now: datetime) -> ProviderHeal
             updated_at=now,
         )
     )
-    row = session.scalars(
-        select(ProviderHealth).where(ProviderHealth.key == provider.key).with_for_update()
-    ).one()
-    return row
+    return session.scalars(query).one()
 
 
 def _store(session: Session, row: ProviderHealth, after: Health, now: datetime, actor: str) -> None:
@@ -102,6 +104,17 @@ def admit(
         _store(session, row, begin_trial(health, worker, now, rules), now, f"worker:{worker}")
         return 1
     return 0
+
+
+def still_admits(session: Session, provider: Provider, worker: str) -> bool:
+    """For a send admitted in an earlier round that waited for its rate-limit slot: the
+    breaker is closed, or this worker holds its trial."""
+    row = session.scalars(
+        select(ProviderHealth).where(ProviderHealth.key == provider.key).with_for_update()
+    ).one_or_none()
+    if row is None or row.state == BreakerState.CLOSED:
+        return True
+    return row.state == BreakerState.HALF_OPEN and row.trial_owner == worker
 
 
 def report(

@@ -22,12 +22,17 @@ from outreach.db.workers import SendPacing
 
 
 def _locked(session: Session, key: str, now: float) -> SendPacing:
+    """The sender's row, locked; created the first time it is used."""
+    query = select(SendPacing).where(SendPacing.key == key).with_for_update()
+    row = session.scalars(query).one_or_none()
+    if row is not None:
+        return row
     session.execute(
         insert_ignoring_duplicates(session, SendPacing).values(
             key=key, next_at=now, blocked_until=0.0
         )
     )
-    return session.scalars(select(SendPacing).where(SendPacing.key == key).with_for_update()).one()
+    return session.scalars(query).one()
 
 
 def reserve(session: Session, key: str, per_second: float, count: int, now: float) -> list[float]:

@@ -1,12 +1,13 @@
 """Send and record: one lane per channel, each message committed `sending` just before its
 channel call and its result just after.
 
-A lane runs `concurrency` tasks. Each takes a checked (`ready`) message and, in order: waits
-for a slot of the sender's shared rate limit (pacing), asks the provider's shared breaker
-(health) and commits `ready -> sending` in one group commit, calls the channel, and commits
-the result (record) together with the breaker's new state. So a crash leaves `unknown` only
-what was really in a channel call; everything else is still `ready` and goes back to
-planned (drain, or the reaper once the dead worker's leases run out).
+A lane runs `concurrency` tasks. Each takes a checked (`ready`) message and asks for it to
+start: the provider's shared breaker must admit it and the sender's shared rate limit give
+it a slot (writes: one transaction for what every lane asks at that moment); a slot still to
+come is slept for, the message still `ready`. Then the channel call, then the result
+recorded together with the breaker's new state. So a crash leaves `unknown` only what was
+really in a channel call; everything else is still `ready` and goes back to planned (drain,
+or the reaper once the dead worker's leases run out).
 
 A RETRYABLE result with a Retry-After blocks the sender for every worker (pacing.block).
 """
@@ -17,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,18 +27,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from outreach.actions import delivery as events
 from outreach.channels.base import Channel, SendResult, SendStatus
 from outreach.clock import Clock
-from outreach.db import outbox
 from outreach.masking import mask
 from outreach.metrics import MESSAGES, PROVIDER_SECONDS, RETRIES, UNKNOWNS
-from outreach.pipeline import health, pacing
 from outreach.pipeline.batching import GroupCommit
 from outreach.pipeline.breaker import BreakerRules
 from outreach.pipeline.health import Provider
 from outreach.pipeline.prepare import Send
-from outreach.pipeline.record import RetryRule, delivery_event
+from outreach.pipeline.record import RetryRule
+from outreach.pipeline.writes import Op, Outcome, Record, Release, Start, Writes
 from outreach.vocabulary import MessageState
 
 log = logging.getLogger(__name__)
@@ -63,14 +62,6 @@ class _Queued:
     ready_at: float  # loop time the check committed it
 
 
-def provider_failed(result: SendResult) -> bool:
-    """What counts against a provider's health: it did not answer properly. A refusal of
-    one message (PERMANENT) is a healthy answer; a 429 is pacing's business."""
-    if result.status is SendStatus.UNKNOWN:
-        return True
-    return result.status is SendStatus.RETRYABLE and not result.rate_limited
-
-
 class Sender:
     def __init__(
         self,
@@ -94,19 +85,14 @@ class Sender:
         self.outcomes: Counter[str] = Counter()
         self._queues: dict[str, asyncio.Queue[_Queued]] = {n: asyncio.Queue() for n in channels}
         self._held: dict[int, _Queued] = {}  # queued, starting, in a channel call, recording
+        self._held_by_channel: Counter[str] = Counter()
         self._in_call: dict[int, _Queued] = {}
         self._results: dict[int, SendResult] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = asyncio.Event()
         self._freed = asyncio.Event()  # set whenever a lane lets go of a message
-        self._start = GroupCommit(self._write_start, "start")
-        self._record = GroupCommit(self._write_results, "record")
-        self._release = GroupCommit(self._write_release, "release")
-        self._pace = {
-            p.key: GroupCommit(_Reserve(factory, p.key, p.per_second), f"pace:{p.key}")
-            for p in providers.values()
-            if p.per_second is not None
-        }
+        self.writes = Writes(factory, providers, worker_id, clock, settings.retry, settings.breaker)
+        self._writes: GroupCommit[Op, Outcome] = GroupCommit(self.writes.round, "writes")
 
     # --- what the dispatcher asks ---------------------------------------------------------
 
@@ -114,20 +100,22 @@ class Sender:
         return list(self._held)
 
     def room(self, channel: str) -> int:
-        """How many more checked messages this lane should hold."""
+        """How many more checked messages this lane should take: none until it has sent
+        half of what it holds (a low-water mark), so claims come in batches, not in ones."""
         provider = self.providers[channel]
         capacity = self.batch_size
         if provider.per_second is not None:
             horizon = provider.per_second * self.settings.claim_horizon_seconds
             capacity = min(capacity, max(self.settings.concurrency.get(channel, 4), int(horizon)))
-        held = sum(1 for q in self._held.values() if q.send.channel == channel)
-        return max(0, capacity - held)
+        held = self._held_by_channel[channel]
+        return capacity - held if held <= capacity // 2 else 0
 
     def offer(self, sends: Sequence[Send]) -> None:
         now = asyncio.get_running_loop().time()
         for send in sends:
             queued = _Queued(send, now)
             self._held[send.message_id] = queued
+            self._held_by_channel[send.channel] += 1
             self._queues[send.channel].put_nowait(queued)
 
     def start(self) -> None:
@@ -146,8 +134,7 @@ class Sender:
     async def idle(self) -> None:
         """Wait until every offered message is sent and recorded (or released)."""
         await asyncio.gather(*(q.join() for q in self._queues.values()))
-        for commit in (self._start, self._record, self._release):
-            await commit.flush()
+        await self._writes.flush()
 
     async def drain(self, grace: float) -> int:
         """Stop starting sends; give the ones in a channel call `grace` seconds; record the
@@ -158,7 +145,7 @@ class Sender:
         cut = [(q.send, self._results.get(i) or _cut_off(grace)) for i, q in self._in_call.items()]
         await self.abort()
         if cut:
-            await asyncio.to_thread(self._write_results, cut)
+            await asyncio.to_thread(self.writes.round, [Record(s, r) for s, r in cut])
         for queue in self._queues.values():  # anything a cancelled task never took
             while not queue.empty():
                 queue.get_nowait()
@@ -182,7 +169,8 @@ class Sender:
             except Exception:  # a database error: the row stays leased; the reaper settles it
                 log.exception("lane %s: message %s not settled", name, queued.send.message_id)
             finally:
-                self._held.pop(queued.send.message_id, None)
+                if self._held.pop(queued.send.message_id, None) is not None:
+                    self._held_by_channel[name] -= 1
                 self._freed.set()
                 queue.task_done()
 
@@ -190,19 +178,24 @@ class Sender:
         send = queued.send
         loop = asyncio.get_running_loop()
         if self._draining.is_set():
-            await self._release.submit((send, "worker stopping: never handed to its channel"))
+            await self._put_back(send, "worker stopping: never handed to its channel")
             return
         if loop.time() - queued.ready_at > self.settings.ready_seconds:
-            await self._release.submit((send, "checked too long ago: it is checked again"))
+            await self._put_back(send, "checked too long ago: it is checked again")
             return
-        provider = self.providers[send.channel]
-        if provider.key in self._pace:
-            slot = await self._pace[provider.key].submit(None)
-            if not await self._wait_until(slot):
-                await self._release.submit((send, "worker stopping: never handed to its channel"))
+        reserved: float | None = None
+        while True:
+            outcome = await self._writes.submit(Start(send, reserved))
+            if outcome is True:
+                break
+            if outcome == MessageState.PLANNED:
+                self.outcomes[MessageState.PLANNED] += 1  # its breaker is open
+            if not isinstance(outcome, float):
+                return  # put back (breaker), or the row moved on
+            reserved = outcome  # a slot of the sender's rate limit still to come
+            if not await self._wait_until(reserved):
+                await self._put_back(send, "worker stopping: never handed to its channel")
                 return
-        if not await self._start.submit(send):
-            return  # its provider is paused (released to planned) or the row moved on
         self._in_call[send.message_id] = queued
         try:
             began = loop.time()
@@ -216,7 +209,8 @@ class Sender:
             PROVIDER_SECONDS.labels(send.channel, result.status.value).observe(loop.time() - began)
             self._results[send.message_id] = result
             if result.status is SendStatus.RETRYABLE and result.retry_after:
-                await asyncio.to_thread(self._write_block, provider, result.retry_after)
+                provider = self.providers[send.channel]
+                await asyncio.to_thread(self.writes.block, provider, result.retry_after)
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception_type(DBAPIError),  # the database is briefly away
                 stop=stop_after_delay(30),
@@ -224,10 +218,15 @@ class Sender:
                 reraise=True,
             ):
                 with attempt:
-                    await self._record.submit((send, result))
+                    state = await self._writes.submit(Record(send, result))
+            self._count(send, result, state if isinstance(state, str) else None)
         finally:
             self._in_call.pop(send.message_id, None)
             self._results.pop(send.message_id, None)
+
+    async def _put_back(self, send: Send, reason: str) -> None:
+        if await self._writes.submit(Release(send, reason)) is True:
+            self.outcomes[MessageState.PLANNED] += 1
 
     async def _wait_until(self, slot: float) -> bool:
         """Sleep until the reserved slot (epoch seconds); False when a drain began."""
@@ -239,66 +238,7 @@ class Sender:
                 return True
         return not self._draining.is_set()
 
-    # --- the writes (worker threads) ------------------------------------------------------
-
-    def _write_start(self, sends: list[Send]) -> list[bool]:
-        now = self.clock.now()
-        groups: dict[Provider, list[Send]] = defaultdict(list)
-        for send in sends:
-            groups[self.providers[send.channel]].append(send)
-        admitted: list[Send] = []
-        refused: list[Send] = []
-        with self.factory.begin() as session:
-            for provider, group in sorted(groups.items(), key=lambda pg: pg[0].key):
-                n = health.admit(
-                    session, provider, len(group), self.worker_id, now, self.settings.breaker
-                )
-                admitted += group[:n]
-                refused += group[n:]
-            moved = outbox.apply(
-                session,
-                [s.sending(self.cause, now) for s in admitted],
-                now,
-                only_from=READY_ONLY,
-                lease_owner=self.worker_id,
-            )
-            outbox.apply(
-                session,
-                [
-                    s.release(self.cause, "its provider is paused (circuit breaker)")
-                    for s in refused
-                ],
-                now,
-                only_from=READY_ONLY,
-                lease_owner=self.worker_id,
-            )
-        started = {t.message_id for t in moved}
-        self.outcomes[MessageState.PLANNED] += len(refused)
-        return [s.message_id in started for s in sends]
-
-    def _write_results(self, items: list[tuple[Send, SendResult]]) -> list[str | None]:
-        now = self.clock.now()
-        reports = [delivery_event(s, r, now, self.cause, self.settings.retry) for s, r in items]
-        groups: dict[Provider, list[health.Result]] = defaultdict(list)
-        for send, result in items:
-            error = f"{result.error_code}: {result.error_message}" if result.error_code else None
-            groups[self.providers[send.channel]].append(
-                health.Result(provider_failed(result), error)
-            )
-        with self.factory.begin() as session:
-            # Lock order, in every write: provider rows (by key), then message rows.
-            for provider in sorted(groups, key=lambda p: p.key):
-                health.report(
-                    session, provider, groups[provider], self.worker_id, now, self.settings.breaker
-                )
-            moved = events.record(
-                session, now, reports, only_from=RECORDABLE, lease_owner=self.worker_id
-            )
-        states = {t.message_id: t.to_state for t in moved}
-        for send, result in items:
-            state = states.get(send.message_id)
-            self._count(send, result, state)
-        return [states.get(s.message_id) for s, _ in items]
+    # --- counting ---------------------------------------------------------------------
 
     def _count(self, send: Send, result: SendResult, state: str | None) -> None:
         log.info(
@@ -317,39 +257,6 @@ class Sender:
             RETRIES.labels(send.channel, result.error_code or "").inc()
         if state == MessageState.UNKNOWN:
             UNKNOWNS.labels(send.channel, result.error_code or "unknown").inc()
-
-    def _write_release(self, items: list[tuple[Send, str]]) -> list[bool]:
-        now = self.clock.now()
-        with self.factory.begin() as session:
-            moved = outbox.apply(
-                session,
-                [s.release(self.cause, reason) for s, reason in items],
-                now,
-                only_from=READY_ONLY,
-                lease_owner=self.worker_id,
-            )
-        done = {t.message_id for t in moved}
-        self.outcomes[MessageState.PLANNED] += len(done)
-        return [s.message_id in done for s, _ in items]
-
-    def _write_block(self, provider: Provider, seconds: float) -> None:
-        now = time.time()
-        with self.factory.begin() as session:
-            pacing.block(session, provider.key, now + seconds, now)
-        log.warning("%s asked to wait %.1fs (Retry-After)", provider.key, seconds)
-
-
-@dataclass(frozen=True, slots=True)
-class _Reserve:
-    """Reserve one slot per request of the sender's shared rate limit, in one transaction."""
-
-    factory: sessionmaker[Session]
-    key: str
-    per_second: float
-
-    def __call__(self, items: list[None]) -> list[float]:
-        with self.factory.begin() as session:
-            return pacing.reserve(session, self.key, self.per_second, len(items), time.time())
 
 
 def _cut_off(grace: float) -> SendResult:
