@@ -103,10 +103,12 @@ class Sender:
         """How many more checked messages this lane should take: none until it has sent
         half of what it holds (a low-water mark), so claims come in batches, not in ones."""
         provider = self.providers[channel]
-        capacity = self.batch_size
-        if provider.per_second is not None:
-            horizon = provider.per_second * self.settings.claim_horizon_seconds
-            capacity = min(capacity, max(self.settings.concurrency.get(channel, 4), int(horizon)))
+        concurrency = self.settings.concurrency.get(channel, 4)
+        if provider.per_second is not None:  # what the rate lets it send in the horizon
+            horizon = int(provider.per_second * self.settings.claim_horizon_seconds)
+            capacity = min(self.batch_size, max(concurrency, horizon))
+        else:  # a slow channel (letters) holds less than a fast one
+            capacity = min(self.batch_size, concurrency * 25)
         held = self._held_by_channel[channel]
         return capacity - held if held <= capacity // 2 else 0
 
