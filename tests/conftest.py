@@ -6,17 +6,20 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from outreach.clock import SimulatedClock
 from outreach.config.loader import Config
 from outreach.db.engine import make_engine, upgrade
 from outreach.masking import QUIET_LOGGERS, SKIPPED_RUN_LOGGERS
+from outreach.sandbox.server import running_server
+from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
@@ -92,3 +95,18 @@ def restore_logging() -> Iterator[None]:
     for lg, (level, filters) in zip(touched, saved[2], strict=True):
         lg.setLevel(level)
         lg.filters[:] = filters
+
+
+@pytest.fixture
+def twilio_store(tmp_path: Path) -> TwilioSandboxStore:
+    """The Twilio stand-in's record of what it accepted (and its fault injection)."""
+    return TwilioSandboxStore(tmp_path / "sandbox")
+
+
+@pytest.fixture
+async def twilio_url(twilio_store: TwilioSandboxStore) -> AsyncIterator[str]:
+    """The Twilio-compatible stand-in on loopback, for the real twilio client."""
+    app = FastAPI()
+    app.include_router(twilio_sandbox_router(twilio_store))
+    async with running_server(app) as url:
+        yield url

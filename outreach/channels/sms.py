@@ -153,13 +153,9 @@ class TwilioSmsChannel:
             trace.on_request_headers_sent.append(_on_request_headers_sent)
             trace.on_request_end.append(_on_request_end)
             self._http = AsyncTwilioHttpClient(timeout=self._timeout, trace_configs=[trace])
-            client = Client(self._account_sid, self._auth_token, http_client=self._http)
-            if self._base_url:
-                client.api.base_url = self._base_url.rstrip("/")
-                # TWILIO_EDGE / TWILIO_REGION in the environment would rewrite the host.
-                client.edge = None
-                client.region = None
-            self._client = client
+            self._client = twilio_client(
+                self._account_sid, self._auth_token, self._http, self._base_url
+            )
         return self._client
 
     async def send(self, message: OutboundMessage) -> SendResult:
@@ -208,6 +204,20 @@ class TwilioSmsChannel:
             await self._http.close()
         self._http = None
         self._client = None
+
+
+def twilio_client(
+    account_sid: str, auth_token: str, http: AsyncTwilioHttpClient, base_url: str | None
+) -> Client:
+    """The twilio client on `http`, pointed at `base_url` (a Twilio-compatible API or the
+    sandbox) when one is given; sending and looking messages up use the same one."""
+    client = Client(account_sid, auth_token, http_client=http)
+    if base_url:
+        client.api.base_url = base_url.rstrip("/")
+        # TWILIO_EDGE / TWILIO_REGION in the environment would rewrite the host.
+        client.edge = None
+        client.region = None
+    return client
 
 
 def _provider_message(msg: str) -> str:

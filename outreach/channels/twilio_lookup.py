@@ -17,6 +17,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from outreach.channels.sms import twilio_client
 from outreach.config.loader import Config
 
 
@@ -55,13 +56,9 @@ class TwilioLookup:
     def _twilio(self) -> Client:
         if self._client is None:
             self._http = AsyncTwilioHttpClient(timeout=self._timeout)
-            client = Client(self._account_sid, self._auth_token, http_client=self._http)
-            if self._base_url:
-                client.api.base_url = self._base_url.rstrip("/")
-                # TWILIO_EDGE / TWILIO_REGION in the environment would rewrite the host.
-                client.edge = None
-                client.region = None
-            self._client = client
+            self._client = twilio_client(
+                self._account_sid, self._auth_token, self._http, self._base_url
+            )
         return self._client
 
     async def fetch(self, sid: str) -> ProviderStatus | None:

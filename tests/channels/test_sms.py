@@ -18,7 +18,7 @@ from outreach.channels.base import OutboundMessage, SendStatus
 from outreach.channels.sms import TwilioSmsChannel, retry_after_seconds
 from outreach.config.settings import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
 from outreach.sandbox.server import running_server
-from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
+from outreach.sandbox.twilio_api import TwilioSandboxStore
 from tests.conftest import free_port
 
 # twilio 9.13 passes `auth=` to aiohttp 3.14, which deprecates it (removal planned for aiohttp 4).
@@ -37,26 +37,13 @@ def sms(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> TwilioSandboxStore:
-    return TwilioSandboxStore(tmp_path / "sandbox")
-
-
-@pytest.fixture
-async def base_url(store: TwilioSandboxStore) -> AsyncIterator[str]:
-    app = FastAPI()
-    app.include_router(twilio_sandbox_router(store))
-    async with running_server(app) as url:
-        yield url
-
-
-@pytest.fixture
-async def make_channel(base_url: str) -> AsyncIterator[ChannelFactory]:
+async def make_channel(twilio_url: str) -> AsyncIterator[ChannelFactory]:
     made: list[TwilioSmsChannel] = []
 
     def make(**overrides: object) -> TwilioSmsChannel:
         kwargs: dict[str, object] = {
             "from_number": FROM,
-            "base_url": base_url,
+            "base_url": twilio_url,
             "timeout": 5.0,
         }
         kwargs.update(overrides)
@@ -72,7 +59,7 @@ async def make_channel(base_url: str) -> AsyncIterator[ChannelFactory]:
 
 
 async def test_send_success_is_recorded(
-    make_channel: ChannelFactory, store: TwilioSandboxStore
+    make_channel: ChannelFactory, twilio_store: TwilioSandboxStore
 ) -> None:
     channel = make_channel()
     result = await channel.send(sms(status_callback="https://outreach.test/webhooks/status"))
@@ -81,7 +68,7 @@ async def test_send_success_is_recorded(
     assert result.provider_id is not None and result.provider_id.startswith("SM")
     assert len(result.provider_id) == 34
     assert result.detail == {"segments": "1", "status": "queued"}
-    [request] = store.requests
+    [request] = twilio_store.requests
     assert request["sid"] == result.provider_id
     assert request["form"]["To"] == TO
     assert request["form"]["From"] == FROM
@@ -91,7 +78,7 @@ async def test_send_success_is_recorded(
 
 
 async def test_messaging_service_sender(
-    make_channel: ChannelFactory, store: TwilioSandboxStore
+    make_channel: ChannelFactory, twilio_store: TwilioSandboxStore
 ) -> None:
     service = "MG" + "1" * 32
     channel = make_channel(from_number=None, messaging_service_sid=service)
@@ -99,7 +86,7 @@ async def test_messaging_service_sender(
 
     assert result.status is SendStatus.SENT
     assert result.detail == {"segments": "2", "status": "accepted"}
-    [request] = store.requests
+    [request] = twilio_store.requests
     assert request["form"]["MessagingServiceSid"] == service
     assert "From" not in request["form"]
     assert "StatusCallback" not in request["form"]
@@ -115,7 +102,11 @@ async def test_messaging_service_sender(
     ],
 )
 async def test_provider_rejections_are_permanent(
-    make_channel: ChannelFactory, store: TwilioSandboxStore, to: str, code: str, opted_out: bool
+    make_channel: ChannelFactory,
+    twilio_store: TwilioSandboxStore,
+    to: str,
+    code: str,
+    opted_out: bool,
 ) -> None:
     result = await make_channel().send(sms(to=to))
 
@@ -123,19 +114,19 @@ async def test_provider_rejections_are_permanent(
     assert result.error_code == code
     assert result.opted_out is opted_out
     assert result.error_message and "Unable to create record" not in result.error_message
-    assert store.requests == []
+    assert twilio_store.requests == []
 
 
 async def test_503_is_retryable_after_one_attempt(
-    make_channel: ChannelFactory, store: TwilioSandboxStore
+    make_channel: ChannelFactory, twilio_store: TwilioSandboxStore
 ) -> None:
-    store.fail_next(2, status=503)
+    twilio_store.fail_next(2, status=503)
     result = await make_channel().send(sms())
 
     assert result.status is SendStatus.RETRYABLE
     assert result.rate_limited is False  # a provider in trouble: counts against its health
-    assert store.pending_faults == 1  # the engine retries later, the channel tries once
-    assert store.requests == []
+    assert twilio_store.pending_faults == 1  # the engine retries later, the channel tries once
+    assert twilio_store.requests == []
 
 
 async def test_429_is_retryable_and_carries_retry_after(tmp_path: Path) -> None:
@@ -182,13 +173,13 @@ def test_retry_after_as_an_http_date() -> None:
 
 
 async def test_wrong_credentials_are_permanent(
-    make_channel: ChannelFactory, store: TwilioSandboxStore
+    make_channel: ChannelFactory, twilio_store: TwilioSandboxStore
 ) -> None:
     result = await make_channel(auth_token="not-the-token").send(sms())
 
     assert result.status is SendStatus.PERMANENT
     assert result.error_code == "20003"
-    assert store.requests == []
+    assert twilio_store.requests == []
 
 
 async def test_nothing_listening_is_retryable(make_channel: ChannelFactory) -> None:
@@ -200,14 +191,14 @@ async def test_nothing_listening_is_retryable(make_channel: ChannelFactory) -> N
 
 
 async def test_timeout_after_the_request_left_is_unknown_and_not_retried(
-    make_channel: ChannelFactory, store: TwilioSandboxStore
+    make_channel: ChannelFactory, twilio_store: TwilioSandboxStore
 ) -> None:
-    store.delay_next(1, seconds=0.5)
+    twilio_store.delay_next(1, seconds=0.5)
     result = await make_channel(timeout=0.1).send(sms())
 
     assert result.status is SendStatus.UNKNOWN
     assert result.error_code == "timeout"
-    assert len(store.requests) == 1  # the sandbox has it; we must not send it again
+    assert len(twilio_store.requests) == 1  # the sandbox has it; we must not send it again
 
 
 async def test_connection_dropped_after_request_is_unknown(make_channel: ChannelFactory) -> None:
@@ -254,11 +245,11 @@ def test_constructor_needs_a_sender() -> None:
 
 @pytest.mark.parametrize("status", [500, 502, 504])
 async def test_server_errors_that_may_follow_acceptance_are_unknown_and_not_retried(
-    make_channel: ChannelFactory, store: TwilioSandboxStore, status: int
+    make_channel: ChannelFactory, twilio_store: TwilioSandboxStore, status: int
 ) -> None:
-    store.fail_next(2, status=status)
+    twilio_store.fail_next(2, status=status)
     result = await make_channel().send(sms())
 
     assert result.status is SendStatus.UNKNOWN
     assert result.error_code == str(status)
-    assert store.pending_faults == 1  # one attempt only: a retry could send it twice
+    assert twilio_store.pending_faults == 1  # one attempt only: a retry could send it twice

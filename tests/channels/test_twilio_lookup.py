@@ -5,10 +5,8 @@ Twilio cannot be asked."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 
 from outreach.channels.base import OutboundMessage, SendStatus
 from outreach.channels.sms import TwilioSmsChannel
@@ -20,37 +18,23 @@ from outreach.channels.twilio_lookup import (
 )
 from outreach.config.loader import Config
 from outreach.config.settings import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
-from outreach.sandbox.server import running_server
-from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
+from outreach.sandbox.twilio_api import TwilioSandboxStore
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*encode_basic_auth:DeprecationWarning")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> TwilioSandboxStore:
-    return TwilioSandboxStore(tmp_path / "sandbox")
-
-
-@pytest.fixture
-async def base_url(store: TwilioSandboxStore) -> AsyncIterator[str]:
-    app = FastAPI()
-    app.include_router(twilio_sandbox_router(store))
-    async with running_server(app) as url:
-        yield url
-
-
-@pytest.fixture
-async def lookup(base_url: str) -> AsyncIterator[TwilioLookup]:
-    made = TwilioLookup(SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, base_url=base_url, timeout=5)
+async def lookup(twilio_url: str) -> AsyncIterator[TwilioLookup]:
+    made = TwilioLookup(SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, base_url=twilio_url, timeout=5)
     yield made
     await made.aclose()
 
 
-async def _sent(base_url: str) -> str:
+async def _sent(twilio_url: str) -> str:
     """A message Twilio accepted, created through the real Messages API."""
     channel = TwilioSmsChannel(
-        SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, from_number="+15005550006", base_url=base_url
+        SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, from_number="+15005550006", base_url=twilio_url
     )
     try:
         result = await channel.send(
@@ -63,11 +47,11 @@ async def _sent(base_url: str) -> str:
 
 
 async def test_the_status_twilio_holds_is_what_the_lookup_answers(
-    lookup: TwilioLookup, base_url: str, store: TwilioSandboxStore
+    lookup: TwilioLookup, twilio_url: str, twilio_store: TwilioSandboxStore
 ) -> None:
-    sid = await _sent(base_url)
+    sid = await _sent(twilio_url)
     assert await lookup.fetch(sid) == ProviderStatus(sid, "queued")
-    store.messages[sid].update(
+    twilio_store.messages[sid].update(
         status="undelivered", error_code=30003, error_message="Unreachable destination handset"
     )
     assert await lookup.fetch(sid) == ProviderStatus(
@@ -80,10 +64,10 @@ async def test_a_sid_twilio_does_not_know_is_none(lookup: TwilioLookup) -> None:
 
 
 async def test_when_twilio_cannot_be_asked_the_lookup_fails(
-    base_url: str, store: TwilioSandboxStore
+    twilio_url: str, twilio_store: TwilioSandboxStore
 ) -> None:
-    sid = await _sent(base_url)
-    wrong = TwilioLookup(SANDBOX_ACCOUNT_SID, "not-the-token", base_url=base_url, timeout=5)
+    sid = await _sent(twilio_url)
+    wrong = TwilioLookup(SANDBOX_ACCOUNT_SID, "not-the-token", base_url=twilio_url, timeout=5)
     dead = TwilioLookup(
         SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, base_url=f"http://127.0.0.1:{free_port()}"
     )
@@ -97,10 +81,10 @@ async def test_when_twilio_cannot_be_asked_the_lookup_fails(
         await dead.aclose()
 
 
-async def test_build_lookup_uses_the_sms_channels_endpoint(config: Config, base_url: str) -> None:
+async def test_build_lookup_uses_the_sms_channels_endpoint(config: Config, twilio_url: str) -> None:
     with pytest.raises(ValueError, match="sandbox base URL"):
         build_lookup(config)
-    lookup = build_lookup(config, sms_base_url=base_url)
+    lookup = build_lookup(config, sms_base_url=twilio_url)
     try:
         assert await lookup.fetch("SM" + "0" * 32) is None  # reached the sandbox: a 404
     finally:

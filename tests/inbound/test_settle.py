@@ -5,10 +5,8 @@ Twilio does not know, a failed lookup and a message settled meanwhile stay as th
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,8 +18,7 @@ from outreach.config.settings import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
 from outreach.db.engine import session_factory
 from outreach.db.models import ContactPoint, Message, MessageEvent
 from outreach.inbound.settle import SettleReport, settle_unknowns
-from outreach.sandbox.server import running_server
-from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
+from outreach.sandbox.twilio_api import TwilioSandboxStore
 from outreach.vocabulary import MessageState
 from tests.conftest import free_port
 from tests.factories import add_debtor
@@ -31,21 +28,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*encode_basic_auth:DeprecationW
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> TwilioSandboxStore:
-    return TwilioSandboxStore(tmp_path / "sandbox")
-
-
-@pytest.fixture
-async def base_url(store: TwilioSandboxStore) -> AsyncIterator[str]:
-    app = FastAPI()
-    app.include_router(twilio_sandbox_router(store))
-    async with running_server(app) as url:
-        yield url
-
-
-@pytest.fixture
-async def lookup(base_url: str) -> AsyncIterator[TwilioLookup]:
-    made = TwilioLookup(SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, base_url=base_url, timeout=5)
+async def lookup(twilio_url: str) -> AsyncIterator[TwilioLookup]:
+    made = TwilioLookup(SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, base_url=twilio_url, timeout=5)
     yield made
     await made.aclose()
 
@@ -55,13 +39,13 @@ def factory(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
 
 
-async def _accepted(base_url: str, n: int) -> list[str]:
+async def _accepted(twilio_url: str, n: int) -> list[str]:
     """SIDs of messages the sandbox accepted through the real Messages API."""
     channel = TwilioSmsChannel(
         SANDBOX_ACCOUNT_SID,
         SANDBOX_AUTH_TOKEN,
         from_number="+15005550006",
-        base_url=base_url,
+        base_url=twilio_url,
     )
     try:
         results = [
@@ -85,14 +69,14 @@ async def test_unknown_sends_settle_to_what_twilio_reports(
     factory: sessionmaker[Session],
     clock: SimulatedClock,
     lookup: TwilioLookup,
-    base_url: str,
-    store: TwilioSandboxStore,
+    twilio_url: str,
+    twilio_store: TwilioSandboxStore,
 ) -> None:
     now = clock.now()
-    queued, delivered, undelivered, refused = await _accepted(base_url, 4)
-    store.messages[delivered]["status"] = "delivered"
-    store.messages[undelivered].update(status="undelivered", error_code=30003)
-    store.messages[refused].update(status="failed", error_code=21610)
+    queued, delivered, undelivered, refused = await _accepted(twilio_url, 4)
+    twilio_store.messages[delivered]["status"] = "delivered"
+    twilio_store.messages[undelivered].update(status="undelivered", error_code=30003)
+    twilio_store.messages[refused].update(status="failed", error_code=21610)
     debtor, account = add_debtor(factory, now)
     ids = {
         sid: add_unknown(factory, now, debtor, account, provider_id=sid, step=name)
@@ -160,9 +144,9 @@ async def test_a_message_settled_during_the_lookup_is_left_alone(
     factory: sessionmaker[Session],
     clock: SimulatedClock,
     lookup: TwilioLookup,
-    base_url: str,
+    twilio_url: str,
 ) -> None:
-    (sid,) = await _accepted(base_url, 1)
+    (sid,) = await _accepted(twilio_url, 1)
     debtor, account = add_debtor(factory, clock.now())
     message_id = add_unknown(factory, clock.now(), debtor, account, provider_id=sid)
 
@@ -180,9 +164,9 @@ async def test_a_message_settled_during_the_lookup_is_left_alone(
 
 
 async def test_the_limit_bounds_one_pass(
-    factory: sessionmaker[Session], clock: SimulatedClock, lookup: TwilioLookup, base_url: str
+    factory: sessionmaker[Session], clock: SimulatedClock, lookup: TwilioLookup, twilio_url: str
 ) -> None:
-    sids = await _accepted(base_url, 3)
+    sids = await _accepted(twilio_url, 3)
     debtor, account = add_debtor(factory, clock.now())
     for n, sid in enumerate(sids):
         add_unknown(factory, clock.now(), debtor, account, provider_id=sid, step=str(n))
