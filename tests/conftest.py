@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
@@ -18,6 +19,7 @@ from outreach.clock import SimulatedClock
 from outreach.config.loader import Config
 from outreach.db.engine import make_engine, upgrade
 from outreach.masking import QUIET_LOGGERS, SKIPPED_RUN_LOGGERS
+from outreach.runtime import Runtime
 from outreach.sandbox.server import running_server
 from outreach.sandbox.twilio_api import TwilioSandboxStore, twilio_sandbox_router
 
@@ -110,3 +112,20 @@ async def twilio_url(twilio_store: TwilioSandboxStore) -> AsyncIterator[str]:
     app.include_router(twilio_sandbox_router(twilio_store))
     async with running_server(app) as url:
         yield url
+
+
+@pytest.fixture
+def runtime(config: Config, engine: Engine, clock: SimulatedClock) -> Runtime:
+    """The runtime on the test database and the simulated clock (no scheduler)."""
+    return Runtime(config, clock, engine=engine)
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole web app in process (no worker, no server), for webhooks and pages."""
+    from outreach.web.app import create_app
+
+    app = create_app(runtime, self_url="http://127.0.0.1:1", run_worker=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c

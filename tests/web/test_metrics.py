@@ -11,11 +11,9 @@ import httpx
 import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from outreach.clock import SimulatedClock
-from outreach.config.loader import Config
 from outreach.db.engine import make_engine
 from outreach.db.workers import ProviderHealth, Worker
 from outreach.metrics import MESSAGES
@@ -35,11 +33,6 @@ DB_GAUGES = (
     "outreach_breaker_state",
     "outreach_worker_heartbeat_age_seconds",
 )
-
-
-@pytest.fixture
-def runtime(config: Config, engine: Engine, clock: SimulatedClock) -> Runtime:
-    return Runtime(config, clock, engine=engine)
 
 
 def samples(text: str) -> Samples:

@@ -3,32 +3,15 @@ and the dispute form."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from outreach.clock import SimulatedClock
-from outreach.config.loader import Config
 from outreach.db.casework import AuditEvent, Task
 from outreach.db.models import ContactPoint, Hold, InboundMessage
 from outreach.runtime import Runtime
-from outreach.web.app import create_app
 from tests.factories import add_debtor
-
-
-@pytest.fixture
-def runtime(config: Config, engine: Engine, clock: SimulatedClock) -> Runtime:
-    return Runtime(config, clock, engine=engine)
-
-
-@pytest.fixture
-async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(runtime, self_url="http://127.0.0.1:1", run_worker=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
 
 
 def email_points(runtime: Runtime) -> list[ContactPoint]:

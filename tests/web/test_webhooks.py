@@ -5,14 +5,13 @@ callbacks arriving out of order."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 from xml.etree import ElementTree
 
 import httpx
 import pytest
-from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy import ColumnElement, func, select
 from twilio.request_validator import RequestValidator
 
 from outreach.clock import SimulatedClock
@@ -67,19 +66,6 @@ def replies(response: httpx.Response) -> list[str]:
     root = ElementTree.fromstring(response.text)
     assert root.tag == "Response"
     return [m.text or "" for m in root.findall("Message")]
-
-
-@pytest.fixture
-def runtime(config: Config, engine: Engine, clock: SimulatedClock) -> Runtime:
-    return Runtime(config, clock, engine=engine)
-
-
-@pytest.fixture
-async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(runtime, self_url="http://127.0.0.1:1", run_worker=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
 
 
 def count(runtime: Runtime, model: type[Base], *where: ColumnElement[bool]) -> int:
