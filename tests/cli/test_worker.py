@@ -4,6 +4,7 @@ drains it (in-flight sends finish, the rest goes back to planned, exit 0)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import signal
 import time
@@ -38,7 +39,8 @@ async def test_kill_9_at_random_points_never_doubles_strands_or_loses_a_message(
     killed worker: no message reaches a provider twice, `unknown` never delivered stays
     within the sends in flight at each kill, and every message ends settled."""
     workers = 4 if _is_postgres(db_url) else 1
-    kills_wanted = 20
+    # A longer soak by hand: OUTREACH_TEST_KILLS=100 pytest -s -k kill_9
+    kills_wanted = int(os.environ.get("OUTREACH_TEST_KILLS", "20"))
     rng = random.Random(20261201)
     overrides = {
         "sms": {"max_per_second": 40},
