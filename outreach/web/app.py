@@ -32,6 +32,9 @@ def create_app(runtime: Runtime, *, self_url: str, run_worker: bool = True) -> F
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            if not run_worker:  # web only: nothing sends from here, so no catcher, no channels
+                yield
+                return
             smtp_port = None
             if config.file.email.mode == "sandbox":
                 catcher = await stack.enter_async_context(smtp_catcher(config, faults=smtp_faults))
@@ -45,15 +48,14 @@ def create_app(runtime: Runtime, *, self_url: str, run_worker: bool = True) -> F
             )
             for channel in channels.values():
                 stack.push_async_callback(channel.aclose)
-            if run_worker:
-                scheduler = await stack.enter_async_context(
-                    running_worker(
-                        runtime,
-                        channels,
-                        sms_base_url=self_url + SANDBOX_TWILIO_PREFIX if sandbox_sms else None,
-                    )
+            scheduler = await stack.enter_async_context(
+                running_worker(
+                    runtime,
+                    channels,
+                    sms_base_url=self_url + SANDBOX_TWILIO_PREFIX if sandbox_sms else None,
                 )
-                app.state.scheduler = scheduler  # /readyz asks it when it last ticked
+            )
+            app.state.scheduler = scheduler  # /readyz asks it when it last ticked
             yield
 
     app = FastAPI(title="outreach", lifespan=lifespan)
