@@ -64,6 +64,9 @@ def clock() -> SimulatedClock:
 def config(tmp_path: Path, db_url: str) -> Config:
     config = Config(CONFIG_DIR).relocate(tmp_path)
     config.secrets.database_url = db_url
+    # The SMTP catcher on a free port: 2525 may be taken by a sandbox someone runs here.
+    sandbox = config.file.sandbox.model_copy(update={"smtp_port": 0})
+    config.file = config.file.model_copy(update={"sandbox": sandbox})
     return config
 
 
