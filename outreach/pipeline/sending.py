@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -86,6 +86,7 @@ class Sender:
         self._queues: dict[str, asyncio.Queue[_Queued]] = {n: asyncio.Queue() for n in channels}
         self._held: dict[int, _Queued] = {}  # queued, starting, in a channel call, recording
         self._held_by_channel: Counter[str] = Counter()
+        self._finished: dict[str, deque[float]] = {n: deque(maxlen=200) for n in channels}
         self._in_call: dict[int, _Queued] = {}
         self._results: dict[int, SendResult] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -102,15 +103,25 @@ class Sender:
     def room(self, channel: str) -> int:
         """How many more checked messages this lane should take: none until it has sent
         half of what it holds (a low-water mark), so claims come in batches, not in ones."""
-        provider = self.providers[channel]
-        concurrency = self.settings.concurrency.get(channel, 4)
-        if provider.per_second is not None:  # what the rate lets it send in the horizon
-            horizon = int(provider.per_second * self.settings.claim_horizon_seconds)
-            capacity = min(self.batch_size, max(concurrency, horizon))
-        else:  # a slow channel (letters) holds less than a fast one
-            capacity = min(self.batch_size, concurrency * 25)
+        # What the lane can send within the horizon: at most the sender's rate, and (once
+        # measured) its own pace, so a slow channel (letters) never holds what it cannot send
+        # before `ready_seconds` runs out.
+        rate = self._pace(channel)
+        if (limit := self.providers[channel].per_second) is not None:
+            rate = min(rate, limit) if rate is not None else limit
+        capacity = self.batch_size
+        if rate is not None:
+            horizon = int(rate * self.settings.claim_horizon_seconds)
+            capacity = min(capacity, max(self.settings.concurrency.get(channel, 4), horizon))
         held = self._held_by_channel[channel]
         return capacity - held if held <= capacity // 2 else 0
+
+    def _pace(self, channel: str) -> float | None:
+        """Sends per second this lane finished lately (None until it has finished 20)."""
+        done = self._finished[channel]
+        if len(done) < 20:
+            return None
+        return (len(done) - 1) / max(done[-1] - done[0], 1e-3)
 
     def offer(self, sends: Sequence[Send]) -> None:
         now = asyncio.get_running_loop().time()
@@ -222,6 +233,7 @@ class Sender:
                 with attempt:
                     state = await self._writes.submit(Record(send, result))
             self._count(send, result, state if isinstance(state, str) else None)
+            self._finished[send.channel].append(loop.time())
         finally:
             self._in_call.pop(send.message_id, None)
             self._results.pop(send.message_id, None)
