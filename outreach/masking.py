@@ -90,7 +90,8 @@ class _SkippedRunFilter(logging.Filter):
 
 LOG_FORMATS = ("text", "json")
 # Chatty at INFO: the twilio client logs ~8 lines per request (headers, status).
-QUIET_LOGGERS = ("twilio", "apscheduler.executors")  # APScheduler: a line per job run
+# APScheduler logs a line per job run and per job added; WeasyPrint one per rendering step.
+QUIET_LOGGERS = ("twilio", "apscheduler.executors", "apscheduler.scheduler", "weasyprint")
 SKIPPED_RUN_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
 _SKIPPED_RUN = _SkippedRunFilter()
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -46,7 +47,12 @@ class Runtime:
         self.engine = engine or make_engine(config.database_url)
         self.factory: sessionmaker[Session] = session_factory(self.engine)
         self.renderer = renderer_for(config.dir)
-        self.links = LinkBuilder(config.public_url, config.secret_key)
+
+    @cached_property
+    def links(self) -> LinkBuilder:
+        """Signed links (unsubscribe, pay, dispute): only what sends or serves pages needs
+        the secret key, so `outreach log` works without it."""
+        return LinkBuilder(self.config.public_url, self.config.secret_key)
 
     def migrate(self) -> None:
         upgrade(self.engine)

@@ -77,9 +77,10 @@ def load_config(ctx: click.Context) -> Config:
     return config
 
 
-def load_runtime(ctx: click.Context, *, schema: bool = True) -> Runtime:
+def load_runtime(ctx: click.Context, *, schema: bool = True, sends: bool = False) -> Runtime:
     """The Runtime on the validated configuration and the system clock. With `schema` (every
-    command that reads or writes the database) the schema must be at the newest revision."""
+    command that reads or writes the database) the schema must be at the newest revision;
+    with `sends` (worker, serve, run) the secrets sending needs must be set."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     from outreach.db.engine import display_url
@@ -87,6 +88,8 @@ def load_runtime(ctx: click.Context, *, schema: bool = True) -> Runtime:
 
     config = load_config(ctx)
     try:
+        if sends:
+            config.check_senders()
         runtime = Runtime(config, SystemClock())
     except ConfigError as exc:  # e.g. no OUTREACH_SECRET_KEY with a real provider configured
         raise BadInput(str(exc)) from exc
@@ -97,6 +100,9 @@ def load_runtime(ctx: click.Context, *, schema: bool = True) -> Runtime:
         raise BadInput(
             "the database URL (OUTREACH_DATABASE_URL or database.url) does not parse"
         ) from exc
+    except ImportError as exc:  # a dialect whose driver is not installed (mysql:// ...)
+        shown = display_url(config.database_url)
+        raise BadInput(f"database URL {shown}: its driver is not installed ({exc})") from exc
     if schema:
         require_schema(runtime.engine, config.database_url)
     return runtime

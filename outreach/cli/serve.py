@@ -31,7 +31,7 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool, no_schedule
 
     if no_scheduler:
         err.print("--no-scheduler is deprecated: use --no-worker")
-    runtime = load_runtime(ctx)
+    runtime = load_runtime(ctx, sends=True)
     app = create_app(
         runtime, self_url=f"http://{host}:{port}", run_worker=not (no_worker or no_scheduler)
     )
@@ -50,7 +50,7 @@ def run(ctx: click.Context, once: bool) -> None:
     from outreach.pipeline import planner
     from outreach.runtime import standalone_sandbox
 
-    runtime = load_runtime(ctx)
+    runtime = load_runtime(ctx, sends=True)
     config = runtime.config
 
     async def go() -> dict[str, Any]:
@@ -75,4 +75,4 @@ def run(ctx: click.Context, once: bool) -> None:
             **dict(report.outcomes),
         }
 
-    console.print(asyncio.run(go()))
+    console.print_json(data=asyncio.run(go()))

@@ -19,6 +19,7 @@ from outreach.cli.common import (
     progress_bar,
     require_schema,
 )
+from outreach.config.files import ConfigError
 
 
 @click.command()
@@ -124,6 +125,10 @@ def check(ctx: click.Context) -> None:
     runtime = load_runtime(ctx, schema=False)  # configuration and templates only
     config = runtime.config
     errors = check_templates(runtime.renderer, config.policy)
+    try:
+        config.check_senders()  # what `worker` and `serve` will need from the environment
+    except ConfigError as exc:
+        errors.append(f"environment: {exc}")
     for campaign in config.campaigns.values():
         names = set(runtime.renderer.template_names())
         for step in campaign.steps:

@@ -72,10 +72,10 @@ def worker(
 ) -> None:
     """Send what is due, without the web server; drain on SIGTERM."""
     names = _channel_list(channel_names)
-    runtime = load_runtime(ctx)
+    runtime = load_runtime(ctx, sends=True)
     configure_logging(20)
     if once:
-        console.print(asyncio.run(_once(runtime, names, worker_id, concurrency)))
+        console.print_json(data=asyncio.run(_once(runtime, names, worker_id, concurrency)))
         return
     asyncio.run(_serve(runtime, names, worker_id, concurrency, metrics_port))
 
@@ -154,17 +154,14 @@ async def _serve(
             "stopping: no new claims; in-flight sends get %ss",
             runtime.config.file.scheduler.drain_seconds,
         )
-    drained = scheduler.drained
-    if drained is not None:
-        log.info(
-            "drained in %.2fs: %d cut off (recorded unknown), %d back to planned",
-            drained.seconds,
-            drained.cut_off,
-            drained.released,
-        )
+    # The dispatcher logs how the drain went ("drained in ...").
 
 
 def _serve_metrics(runtime: Runtime, port: int) -> None:
-    from prometheus_client import start_http_server
+    """The same registry as /metrics: process counters plus the database's gauges."""
+    from outreach.web.metrics import start_metrics_server
 
-    start_http_server(port, addr="0.0.0.0")
+    try:
+        start_metrics_server(port, runtime.factory, clock=runtime.clock)
+    except OSError as exc:
+        raise click.ClickException(f"--metrics-port {port}: {exc.strerror or exc}") from exc

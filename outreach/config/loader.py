@@ -91,6 +91,12 @@ class Config:
         )
         return self
 
+    def check_senders(self) -> None:
+        """What sending needs from the environment: the link-signing key and, in twilio
+        mode, the credentials. Raises ConfigError naming what is missing."""
+        _ = self.secret_key
+        _ = self.twilio_credentials
+
     def validate_all(self) -> None:
         """Load everything now so errors surface at start-up, not at the first send."""
         _ = self.campaigns

@@ -245,7 +245,12 @@ class Dispatcher:
         released = await asyncio.to_thread(self._release_and_stop)
         seconds = loop.time() - began
         DRAIN_SECONDS.observe(seconds)
-        log.info("drained in %.2fs: %d cut off, %d put back to planned", seconds, cut, released)
+        log.info(
+            "drained in %.2fs: %d cut off (recorded unknown), %d put back to planned",
+            seconds,
+            cut,
+            released,
+        )
         return DrainReport(seconds, cut, released)
 
     # --- heartbeat --------------------------------------------------------------------------

@@ -66,7 +66,8 @@ class OutreachScheduler:
     async def dispatch(self) -> None:
         report = await self.dispatcher.fill()
         if report.claimed:
-            log.info("dispatcher: %d claimed, %s", report.claimed, dict(report.outcomes))
+            outcomes = ", ".join(f"{state}={n}" for state, n in sorted(report.outcomes.items()))
+            log.info("dispatcher: %d claimed; checked: %s", report.claimed, outcomes or "none")
 
     def every(self, seconds: float, job: Job, job_id: str) -> None:
         """A periodic job, timed (metrics, /readyz), first run right away."""

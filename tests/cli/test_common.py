@@ -95,10 +95,31 @@ def test_a_database_url_that_is_not_one_is_bad_input(
     assert "s3cret" not in err
 
 
-def test_a_real_provider_without_a_secret_key_is_bad_input(
+def test_a_real_provider_without_a_secret_key_is_bad_input_where_it_sends(
     config_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Sending signs links with the key: `worker` and `check` refuse without it, with one
+    line; reading the log does not need it."""
     monkeypatch.delenv("OUTREACH_SECRET_KEY", raising=False)
     set_toml(config_dir / "outreach.toml", "email", mode="smtp")
-    code, _, err = invoke(config_dir, "log")
-    assert code == 2 and "OUTREACH_SECRET_KEY must be set" in err
+    code, _, err = invoke(config_dir, "worker", "--once")
+    assert code == 2 and "OUTREACH_SECRET_KEY must be set" in err and "Traceback" not in err
+    code, _, err = invoke(config_dir, "check")
+    assert code == 2 and "environment: OUTREACH_SECRET_KEY must be set" in err
+    assert invoke(config_dir, "migrate")[0] == 0
+    assert invoke(config_dir, "log")[0] == 0
+
+
+def test_twilio_mode_without_credentials_is_bad_input_before_anything_runs(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OUTREACH_SECRET_KEY", "k")
+    set_toml(config_dir / "outreach.toml", "sms", mode="twilio")
+    assert invoke(config_dir, "migrate")[0] == 0
+    code, out, err = invoke(config_dir, "worker", "--once")
+    assert code == 2 and "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set" in err
+    assert "planned" not in out  # refused before the planner ran
+    code, _, err = invoke(config_dir, "check")
+    assert code == 2 and "environment: TWILIO_ACCOUNT_SID" in err

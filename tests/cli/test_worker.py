@@ -11,20 +11,36 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+
+from tests.conftest import free_port
 from tests.worker_harness import FROM, seed, site
 
 
 async def test_a_worker_sends_each_due_message_once_then_drains_on_sigterm(
     tmp_path: Path, db_url: str
 ) -> None:
+    port = free_port()
     async with site(tmp_path, db_url) as s:
         seed(s.engine, sms=30, email=30)
-        await s.start("w1")
+        await s.start("w1", "--metrics-port", str(port))
         states = await s.settled(60, timeout=60)
         assert states == {"sent": 60}, s.log("w1")
         assert set(s.deliveries().values()) == {1} and len(s.deliveries()) == 60
+
+        # Its metrics port has what the alerts read, the database's gauges included.
+        async with httpx.AsyncClient() as client:
+            text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+        assert 'outreach_queue_depth{channel="sms"} 0.0' in text
+        assert 'outreach_messages_total{channel="email",rule="",state="sent"} 30.0' in text
+        assert 'outreach_worker_heartbeat_age_seconds{worker="w1.1"}' in text
+        # A second worker on the same port says so, in one line.
+        await s.start("w2", "--metrics-port", str(port))
+        assert await asyncio.wait_for(s.workers["w2"].wait(), 30) == 1
+        assert f"--metrics-port {port}:" in s.log("w2") and "Traceback" not in s.log("w2")
+
         codes = await s.stop_all(signal.SIGTERM)
-        assert codes == {"w1": 0}, s.log("w1")
+        assert codes == {"w1": 0, "w2": 1}, s.log("w1")
         assert "drained in" in s.log("w1")
 
 
