@@ -26,7 +26,6 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.channels.base import Channel
@@ -35,7 +34,6 @@ from outreach.compliance.policy import Policy
 from outreach.config.campaigns import Campaign
 from outreach.config.settings import AgencySettings
 from outreach.db import outbox
-from outreach.db.models import Enrollment, Message
 from outreach.db.outbox import Transition
 from outreach.links import LinkBuilder
 from outreach.metrics import DRAIN_SECONDS, MESSAGES
@@ -44,12 +42,12 @@ from outreach.pipeline.breaker import BreakerRules
 from outreach.pipeline.compose import Composer
 from outreach.pipeline.health import Provider
 from outreach.pipeline.locks import lock_debtors
-from outreach.pipeline.prepare import Preparer, Send
+from outreach.pipeline.prepare import Preparer, Send, stop_enrollments
 from outreach.pipeline.record import RetryRule
 from outreach.pipeline.sending import Sender, SendSettings
 from outreach.pipeline.snapshot import load_batch
 from outreach.render.environment import Renderer
-from outreach.vocabulary import DUE_STATES, MessageState
+from outreach.vocabulary import MessageState
 
 log = logging.getLogger(__name__)
 
@@ -362,41 +360,9 @@ class Dispatcher:
                     session, ready, now, only_from=claimed, lease_owner=self.worker_id
                 )
             }
-            self._stop_enrollments(session, stopped, now)
+            stop_enrollments(session, stopped, now, self.cause)
             channels = {m.id: m.channel for m in batch.messages}
         for t in decided:
             rules = (t.detail or {}).get("rules") or [""]
             MESSAGES.labels(channels.get(t.message_id, ""), t.to_state, rules[0]).inc()
         return [s for s in sends if s.message_id in ready_ids], decided
-
-    def _stop_enrollments(self, session: Session, stopped: dict[int, str], now: datetime) -> None:
-        """A stop condition ends the enrollment; its remaining planned messages are cancelled."""
-        for enrollment_id, reason in stopped.items():
-            session.execute(
-                update(Enrollment)
-                .where(Enrollment.id == enrollment_id, Enrollment.status == "active")
-                .values(status="stopped", stop_reason=reason, next_due_at=None)
-            )
-            pending = session.scalars(
-                Message.__table__.select()
-                .with_only_columns(Message.id)
-                .where(
-                    Message.enrollment_id == enrollment_id,
-                    Message.state.in_(DUE_STATES),
-                )
-            ).all()
-            outbox.apply(
-                session,
-                [
-                    Transition(
-                        i,
-                        None,
-                        MessageState.CANCELLED,
-                        self.cause,
-                        {"reason": f"enrollment stopped: {reason}"},
-                    )
-                    for i in pending
-                ],
-                now,
-                only_from=DUE_STATES,
-            )

@@ -14,6 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
 from outreach.channels.base import OutboundMessage
 from outreach.compliance import candidate_zones, evaluate
 from outreach.compliance.content import check_content, is_first_communication
@@ -21,13 +24,14 @@ from outreach.compliance.places import places
 from outreach.compliance.policy import Policy
 from outreach.compliance.types import Attempt, Contact, Decision, Verdict
 from outreach.config.campaigns import Campaign, Step
-from outreach.db.models import Message
+from outreach.db import outbox
+from outreach.db.models import Enrollment, Message
 from outreach.db.outbox import Changes, Transition
 from outreach.pipeline.compose import Composer
 from outreach.pipeline.contacts import CONTACT_KIND, choose_contact
 from outreach.pipeline.snapshot import BatchContext
 from outreach.render.environment import TemplateError
-from outreach.vocabulary import MessageState
+from outreach.vocabulary import DUE_STATES, MessageState
 
 ONLY_IF_KIND = {"phone_on_file": "phone", "email_on_file": "email", "address_on_file": "address"}
 
@@ -259,3 +263,36 @@ def _find_step(campaign: Campaign | None, step_id: str | None) -> Step | None:
     if campaign is None or step_id is None:
         return None
     return next((s for s in campaign.steps if s.id == step_id), None)
+
+
+def stop_enrollments(session: Session, stopped: dict[int, str], now: datetime, cause: str) -> None:
+    """A stop condition ends the enrollment; its remaining planned messages are cancelled."""
+    for enrollment_id, reason in stopped.items():
+        session.execute(
+            update(Enrollment)
+            .where(Enrollment.id == enrollment_id, Enrollment.status == "active")
+            .values(status="stopped", stop_reason=reason, next_due_at=None)
+        )
+        pending = session.scalars(
+            Message.__table__.select()
+            .with_only_columns(Message.id)
+            .where(
+                Message.enrollment_id == enrollment_id,
+                Message.state.in_(DUE_STATES),
+            )
+        ).all()
+        outbox.apply(
+            session,
+            [
+                Transition(
+                    i,
+                    None,
+                    MessageState.CANCELLED,
+                    cause,
+                    {"reason": f"enrollment stopped: {reason}"},
+                )
+                for i in pending
+            ],
+            now,
+            only_from=DUE_STATES,
+        )
