@@ -22,7 +22,7 @@ import logging
 import os
 import socket
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -202,17 +202,22 @@ class Dispatcher:
         if self._heartbeat is None:
             self._heartbeat = asyncio.create_task(self._beat(), name="heartbeat")
 
-    async def fill(self, max_batches: int = 50) -> DispatchReport:
+    async def fill(
+        self, max_batches: int = 50, alive: Callable[[], None] | None = None
+    ) -> DispatchReport:
         """Claim and check batches while the lanes have room and messages are due; returns
-        without waiting for the sends."""
+        without waiting for the sends. `alive` is called on every round (a long fill of a
+        busy worker is a live scheduler, for /readyz)."""
         if self._stopping:
             return DispatchReport()
-        self._filling = asyncio.ensure_future(self._fill(max_batches))
+        self._filling = asyncio.ensure_future(self._fill(max_batches, alive))
         return await asyncio.shield(self._filling)  # a cancelled job never strands a batch
 
-    async def _fill(self, max_batches: int) -> DispatchReport:
+    async def _fill(self, max_batches: int, alive: Callable[[], None] | None) -> DispatchReport:
         total = DispatchReport()
         for _ in range(max_batches):
+            if alive is not None:
+                alive()
             if self._stopping:
                 break
             full = [name for name in self.channels if self.sender.room(name) <= 0]

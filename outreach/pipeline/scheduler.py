@@ -58,13 +58,16 @@ class OutreachScheduler:
         """Whether a job run finished in the last `seconds` (what /readyz asks)."""
         return self.last_tick_at is not None and time.monotonic() - self.last_tick_at <= seconds
 
+    def _alive(self) -> None:
+        self.last_tick_at = time.monotonic()
+
     async def plan(self) -> None:
         report = await asyncio.to_thread(planner.tick, self.factory, self.campaigns, self.clock)
         if report.enrolled or report.planned:
             log.info("planner: enrolled %d, planned %d", report.enrolled, report.planned)
 
     async def dispatch(self) -> None:
-        report = await self.dispatcher.fill()
+        report = await self.dispatcher.fill(alive=self._alive)
         if report.claimed:
             outcomes = ", ".join(f"{state}={n}" for state, n in sorted(report.outcomes.items()))
             log.info("dispatcher: %d claimed; checked: %s", report.claimed, outcomes or "none")
