@@ -74,12 +74,8 @@ class Sender:
         settings: SendSettings,
         batch_size: int,
     ) -> None:
-        self.factory = factory
         self.channels = channels
         self.providers = providers
-        self.worker_id = worker_id
-        self.cause = f"dispatcher:{worker_id}"
-        self.clock = clock
         self.settings = settings
         self.batch_size = batch_size
         self.outcomes: Counter[str] = Counter()
