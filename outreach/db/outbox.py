@@ -56,6 +56,11 @@ class Transition:
     values: Changes = field(default_factory=lambda: Changes())
 
 
+def dispatcher_cause(worker: str) -> str:
+    """How a worker signs the events it causes (the log's `cause` column)."""
+    return f"dispatcher:{worker}"
+
+
 def record_events(session: Session, transitions: Iterable[Transition], at: datetime) -> None:
     rows = [
         {
@@ -154,7 +159,7 @@ def claim(
     )
     record_events(
         session,
-        (Transition(r.id, r.state, MessageState.CLAIMED, f"dispatcher:{worker}") for r in rows),
+        (Transition(r.id, r.state, MessageState.CLAIMED, dispatcher_cause(worker)) for r in rows),
         now,
     )
     return ids
@@ -196,7 +201,7 @@ def release_unsent(session: Session, worker: str, now: datetime, reason: str) ->
             r.id,
             r.state,
             MessageState.PLANNED,
-            f"dispatcher:{worker}",
+            dispatcher_cause(worker),
             {"reason": reason},
             _back_to_planned(),
         )

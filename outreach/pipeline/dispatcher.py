@@ -135,7 +135,7 @@ class Dispatcher:
 
     @property
     def cause(self) -> str:
-        return f"dispatcher:{self.worker_id}"
+        return outbox.dispatcher_cause(self.worker_id)
 
     @property
     def sender(self) -> Sender:

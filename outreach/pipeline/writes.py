@@ -86,7 +86,7 @@ class Writes:
 
     @property
     def cause(self) -> str:
-        return f"dispatcher:{self.worker_id}"
+        return outbox.dispatcher_cause(self.worker_id)
 
     def round(self, ops: Sequence[Op]) -> list[Outcome]:
         now, wall = self.clock.now(), time.time()
