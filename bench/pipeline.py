@@ -44,6 +44,11 @@ AREAS = [
 ]
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -221,9 +226,9 @@ async def run(n: int, url: str | None) -> None:
     t0 = time.perf_counter()
     plan = planner.tick(runtime.factory, camp, clock)
     planned = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu_seconds()
     report = await dispatcher.run_until_idle(max_batches=10_000_000)
-    dispatched = time.perf_counter() - t0
+    dispatched, dispatch_cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
     with runtime.factory() as s:
         states = dict(s.execute(select(Message.state, func.count()).group_by(Message.state)).all())
         events = s.scalar(select(func.count()).select_from(MessageEvent))
@@ -235,7 +240,8 @@ async def run(n: int, url: str | None) -> None:
     print(f"plan:      {plan.planned:,} messages in {planned:.2f}s = {rate:,.0f} msg/s")
     print(
         f"dispatch:  {report.claimed:,} claimed, {dict(report.outcomes)} in {dispatched:.2f}s"
-        f" = {report.claimed / dispatched:,.0f} msg/s (check + render + send + record)"
+        f" = {report.claimed / dispatched:,.0f} msg/s (check + render + send + record),"
+        f" {1000 * dispatch_cpu / max(report.claimed, 1):.2f} ms CPU per message"
     )
     print(f"pipeline:  {plan.planned / total:,.0f} msg/s end to end; states {states}")
     print(f"events:    {events:,} message events written")

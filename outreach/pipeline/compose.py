@@ -12,7 +12,7 @@ from datetime import datetime
 from outreach.channels.base import OutboundMessage, PostalAddress
 from outreach.config.campaigns import Step
 from outreach.config.settings import AgencySettings
-from outreach.db.models import ContactPoint, Message
+from outreach.db.rows import MessageRow, PointRow
 from outreach.links import LinkBuilder
 from outreach.masking import mask
 from outreach.pipeline.snapshot import BatchContext
@@ -31,9 +31,9 @@ class Composer:
     def compose(
         self,
         batch: BatchContext,
-        message: Message,
+        message: MessageRow,
         step: Step,
-        point: ContactPoint,
+        point: PointRow,
         now: datetime,
         zones: tuple[str, ...],
         first_contact: bool,
