@@ -66,6 +66,31 @@ class BatchContext:
             )
         return snap
 
+    def evidence(self) -> dict[int, tuple[object, ...]]:
+        """Per debtor, everything a check of their messages reads, as one comparable value.
+        A debtor whose evidence is the same in a batch read again later gets the same
+        answers from the checks (they are pure), so their earlier decisions still hold."""
+        messages: dict[int, list[MessageRow]] = defaultdict(list)
+        for m in self.messages:
+            messages[m.debtor_id].append(m)
+        out: dict[int, tuple[object, ...]] = {}
+        for debtor_id in self.debtors.keys() | messages.keys():
+            mine = messages.get(debtor_id, [])
+            accounts = sorted({m.account_id for m in mine if m.account_id is not None})
+            enrollments = sorted({m.enrollment_id for m in mine if m.enrollment_id is not None})
+            out[debtor_id] = (
+                self.debtors.get(debtor_id),
+                tuple(mine),
+                tuple(self.contact_points.get(debtor_id, ())),
+                tuple(self.holds.get(debtor_id, ())),
+                tuple(self.history.get(debtor_id, ())),
+                tuple(self.accounts.get(a) for a in accounts),
+                tuple(self.validation_sent.get(a) for a in accounts),
+                tuple(self.promises.get(a) for a in accounts),
+                tuple(self.enrollments.get(e) for e in enrollments),
+            )
+        return out
+
     def account_snapshot(self, account_id: int | None, debtor_id: int) -> AccountSnapshot:
         if account_id is None:
             return AccountSnapshot()
