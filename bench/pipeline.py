@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import random
 import resource
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +41,7 @@ from outreach.pipeline import planner  # noqa: E402
 from outreach.pipeline.dispatcher import Dispatcher  # noqa: E402
 from outreach.runtime import Runtime  # noqa: E402
 
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))  # sends in flight per channel
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles, 08:00 in Honolulu
 AREAS = [
     ("212", "NY", "10118"),
@@ -221,7 +224,11 @@ def bench_dispatcher(runtime: Runtime, worker_id: str) -> tuple[Dispatcher, dict
     channels = {"sms": NullChannel("sms"), "email": NullChannel("email")}
     dispatcher = runtime.dispatcher(channels, worker_id=worker_id)
     dispatcher.campaigns = campaigns()
-    dispatcher.settings = type(dispatcher.settings)(batch_size=1000)
+    dispatcher.settings = replace(
+        dispatcher.settings,
+        batch_size=1000,
+        concurrency={"sms": CONCURRENCY, "email": CONCURRENCY},
+    )
     return dispatcher, channels
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from outreach.channels.base import OutboundMessage
-from outreach.compliance import candidate_zones, evaluate
+from outreach.compliance import evaluate
 from outreach.compliance.content import check_content, is_first_communication
 from outreach.compliance.places import places
 from outreach.compliance.policy import Policy
@@ -159,7 +159,7 @@ class Preparer:
         if point is None:
             return finish(MessageState.SKIPPED, f"no {CONTACT_KIND[step.channel]} on file")
 
-        zones = candidate_zones(debtor_snap)
+        zones = batch.zones(message.debtor_id)
         history = batch.history.setdefault(message.debtor_id, [])
         to = point.value if point.kind != "address" else None
         try:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.compliance.policy import Policy
+from outreach.compliance.timezones import candidate_zones
 from outreach.compliance.types import (
     AccountSnapshot,
     Contact,
@@ -55,6 +56,7 @@ class BatchContext:
     validation_sent: dict[int, datetime]  # account id -> when its validation notice went out
     promises: dict[int, date] = field(default_factory=dict)  # account id -> open promise due
     _debtor_snapshots: dict[int, DebtorSnapshot] = field(default_factory=dict)
+    _zones: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def debtor_snapshot(self, debtor_id: int) -> DebtorSnapshot:
         snap = self._debtor_snapshots.get(debtor_id)
@@ -65,6 +67,14 @@ class BatchContext:
                 self.holds.get(debtor_id, []),
             )
         return snap
+
+    def zones(self, debtor_id: int) -> tuple[str, ...]:
+        """The debtor's candidate zones, worked out once per batch (phone parsing is the
+        costly part of a check)."""
+        zones = self._zones.get(debtor_id)
+        if zones is None:
+            zones = self._zones[debtor_id] = candidate_zones(self.debtor_snapshot(debtor_id))
+        return zones
 
     def evidence(self) -> dict[int, tuple[object, ...]]:
         """Per debtor, everything a check of their messages reads, as one comparable value.

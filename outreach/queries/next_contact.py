@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach.compliance import Attempt, Decision, Policy, Verdict, candidate_zones, evaluate
+from outreach.compliance import Attempt, Decision, Policy, Verdict, evaluate
 from outreach.db.rows import AccountRow
 from outreach.pipeline.contacts import CONTACT_KIND, choose_contact
 from outreach.pipeline.snapshot import load_debtor
@@ -57,7 +57,7 @@ def next_contacts(
     )
     targets: list[AccountRow | None] = list(accounts) or [None]
     debtor = batch.debtor_snapshot(debtor_id)
-    zones = candidate_zones(debtor)
+    zones = batch.zones(debtor_id)
     history = batch.history.get(debtor_id, [])
     points = batch.contact_points.get(debtor_id, [])
     out = []
