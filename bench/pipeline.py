@@ -32,6 +32,8 @@ from sqlalchemy import delete, func, insert, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from record import record  # noqa: E402
+
 from outreach.channels.null import NullChannel  # noqa: E402
 from outreach.clock import SimulatedClock  # noqa: E402
 from outreach.config.campaigns import Campaign  # noqa: E402
@@ -315,6 +317,23 @@ async def run(n: int, url: str | None, processes: int) -> None:
     print(f"ratio:     pipeline time / baseline time = {total / base:.1f}x")
     print(f"bytes rendered: {rendered:,}")
     print(f"peak memory (max RSS): {peak_mb():.0f} MB")
+    db = runtime.engine.url.get_backend_name()
+    command = f"python bench/pipeline.py {n} --processes {processes}"
+    record(
+        f"pipeline dispatch per process ({db}, null channel)",
+        claimed / dispatched / processes,
+        "msg/s",
+        target=5000,
+        command=command,
+    )
+    record(
+        f"pipeline CPU per message ({db})",
+        1000 * dispatch_cpu / max(claimed, 1),
+        "ms",
+        higher_is_better=False,
+        target=2.0,
+        command=command,
+    )
 
 
 def main() -> None:
