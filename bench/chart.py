@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from record import RESULTS, ROOT
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.record import RESULTS, ROOT
 
 
 def latest(path: Path) -> list[dict[str, Any]]:
