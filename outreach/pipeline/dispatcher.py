@@ -345,13 +345,13 @@ class Dispatcher:
         with reading(self.factory) as session:
             batch = self._load(session, ids, now)
         seen = batch.evidence()
-        outcomes = _prepare_all(preparer, batch, now)
+        outcomes = preparer.prepare_all(batch, now)
         with self.factory.begin() as session:
             lock_debtors(session, ids)
             fresh = self._load(session, ids, now)
             changed = {d for d, evidence in fresh.evidence().items() if seen.get(d) != evidence}
             if changed:
-                outcomes.update(_prepare_all(preparer, fresh, now, changed))
+                outcomes.update(preparer.prepare_all(fresh, now, changed))
             sends: list[Send] = []
             decided: list[Transition] = []
             stopped: dict[int, str] = {}
@@ -384,22 +384,3 @@ class Dispatcher:
         return load_batch(
             session, ids, now, self.policy.longest_cap_days, exclude_kinds=self.policy.responses
         )
-
-
-Outcome = tuple[Send | Transition, dict[int, str]]
-
-
-def _prepare_all(
-    preparer: Preparer,
-    batch: BatchContext,
-    now: datetime,
-    debtors: set[int] | None = None,
-) -> dict[int, Outcome]:
-    """Each message's outcome and the enrollments it stops, in id order (a send joins its
-    debtor's history, so later messages of the batch count it); only `debtors`' when given."""
-    out: dict[int, Outcome] = {}
-    for message in batch.messages:
-        if debtors is None or message.debtor_id in debtors:
-            stopped: dict[int, str] = {}
-            out[message.id] = (preparer.prepare(batch, message, now, stopped), stopped)
-    return out

@@ -99,12 +99,29 @@ class Send:
         )
 
 
+# A message's outcome and the enrollments it stops (enrollment id -> reason).
+Outcome = tuple["Send | Transition", dict[int, str]]
+
+
 @dataclass(frozen=True)
 class Preparer:
     campaigns: Mapping[str, Campaign]
     policy: Policy
     composer: Composer
     cause: str
+
+    def prepare_all(
+        self, batch: BatchContext, now: datetime, debtors: set[int] | None = None
+    ) -> dict[int, Outcome]:
+        """Each message's outcome and the enrollments it stops, in id order (a send joins its
+        debtor's history, so later messages of the batch count it); only `debtors`' when
+        given."""
+        out: dict[int, Outcome] = {}
+        for message in batch.messages:
+            if debtors is None or message.debtor_id in debtors:
+                stopped: dict[int, str] = {}
+                out[message.id] = (self.prepare(batch, message, now, stopped), stopped)
+        return out
 
     def prepare(
         self, batch: BatchContext, message: MessageRow, now: datetime, stopped: dict[int, str]

@@ -54,6 +54,7 @@ class SendSettings:
     )
     breaker: BreakerRules = field(default_factory=BreakerRules)
     claim_horizon_seconds: float = 10.0  # rate-limited lanes hold what they send in this long
+    commit_window: float = 0.005  # a write round waits this long for the other lanes' asks
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,13 @@ class Sender:
         self._draining = asyncio.Event()
         self._freed = asyncio.Event()  # set whenever a lane lets go of a message
         self.writes = Writes(factory, providers, worker_id, clock, settings.retry, settings.breaker)
-        self._writes: GroupCommit[Op, Outcome] = GroupCommit(self.writes.round, "writes")
+        self._busy = 0  # lanes working on a message (the ones that may ask for a write)
+        self._writes: GroupCommit[Op, Outcome] = GroupCommit(
+            self.writes.round,
+            "writes",
+            window=settings.commit_window,
+            enough=lambda: max(1, self._busy),
+        )
 
     # --- what the dispatcher asks ---------------------------------------------------------
 
@@ -173,11 +180,13 @@ class Sender:
         queue = self._queues[name]
         while True:
             queued = await queue.get()
+            self._busy += 1
             try:
                 await self._process(queued)
             except Exception:  # a database error: the row stays leased; the reaper settles it
                 log.exception("lane %s: message %s not settled", name, queued.send.message_id)
             finally:
+                self._busy -= 1
                 if self._held.pop(queued.send.message_id, None) is not None:
                     self._held_by_channel[name] -= 1
                 self._freed.set()
@@ -220,19 +229,27 @@ class Sender:
             if result.status is SendStatus.RETRYABLE and result.retry_after:
                 provider = self.providers[send.channel]
                 await asyncio.to_thread(self.writes.block, provider, result.retry_after)
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception_type(DBAPIError),  # the database is briefly away
-                stop=stop_after_delay(30),
-                wait=wait_exponential(multiplier=0.2, max=5),
-                reraise=True,
-            ):
-                with attempt:
-                    state = await self._writes.submit(Record(send, result))
+            state = await self._record(send, result)
             self._count(send, result, state if isinstance(state, str) else None)
             self._finished[send.channel].append(loop.time())
         finally:
             self._in_call.pop(send.message_id, None)
             self._results.pop(send.message_id, None)
+
+    async def _record(self, send: Send, result: SendResult) -> Outcome:
+        """The result written, retried while the database is briefly away (the send went:
+        its outcome must not be lost to a failover)."""
+        try:
+            return await self._writes.submit(Record(send, result))
+        except DBAPIError:
+            pass
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(DBAPIError),
+            stop=stop_after_delay(30),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            reraise=True,
+        )
+        return await retrying(self._writes.submit, Record(send, result))
 
     async def _put_back(self, send: Send, reason: str) -> None:
         if await self._writes.submit(Release(send, reason)) is True:
