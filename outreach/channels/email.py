@@ -89,7 +89,7 @@ class SmtpEmailChannel:
         start_tls: bool | None = None,
         username: str | None = None,
         password: str | None = None,
-        pool_size: int = 4,
+        pool_size: int = 8,
         timeout: float = 30.0,
     ) -> None:
         if pool_size < 1:
