@@ -389,3 +389,42 @@ async def test_spanish_email_end_to_end_through_smtp(
         text, html = message.iter_parts()
         assert text.get_content() == SPANISH + "\n"
         assert html.get_content() == f"<p>{SPANISH}</p>\n"
+
+
+@pytest.mark.parametrize(
+    ("silent_at", "status"),
+    [(b"MAIL", SendStatus.RETRYABLE), (b".\r\n", SendStatus.UNKNOWN)],
+)
+async def test_a_server_that_stops_answering_times_out(
+    silent_at: bytes, status: SendStatus
+) -> None:
+    """Before DATA nothing was accepted (retryable); after the message went, it may have been."""
+
+    async def smtp_that_goes_quiet(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        writer.write(b"220 quiet.test ESMTP\r\n")
+        in_data = False
+        while line := await reader.readline():
+            if line.startswith(silent_at) and (in_data or silent_at != b".\r\n"):
+                await reader.read()  # hold the line open, answer nothing
+                return
+            if in_data:
+                continue
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                in_data = True
+                writer.write(b"354 go ahead\r\n")
+            else:
+                writer.write(b"250 OK\r\n")
+            await writer.drain()
+
+    server = await asyncio.start_server(smtp_that_goes_quiet, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    channel = SmtpEmailChannel("127.0.0.1", port, from_address=FROM, pool_size=1, timeout=0.5)
+    async with server:
+        result = await channel.send(mail())
+        await channel.aclose()
+
+    assert result.status is status
+    assert result.error_code == "timeout"
