@@ -201,13 +201,15 @@ def portfolio_csv(path: Path, n: int) -> None:
             out.writerow(row)
 
 
-def outreach_config(directory: Path, port: int) -> Path:
+def outreach_config(directory: Path, port: int, pool: int | None = None) -> Path:
     """The shipped configuration in smtp mode pointed at the sink, with one email campaign."""
     config = directory / "config"
     shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("sample", "campaigns"))
     toml = (config / "outreach.toml").read_text()
     toml = _set(toml, "email", "mode", '"smtp"')
     toml = _set(toml, "email", "port", str(port))
+    if pool:
+        toml = _set(toml, "email", "pool_size", str(pool))
     toml = _set(toml, "sms", "mode", '"twilio"')  # not sent; no stand-in started for it
     (config / "outreach.toml").write_text(toml)
     (config / "campaigns").mkdir()
@@ -271,6 +273,10 @@ def outreach_run(config_dir: Path, portfolio: Path) -> dict[str, Any]:
     runtime = Runtime(config, SimulatedClock(datetime.fromisoformat(NOW)))
     t0 = time.perf_counter()
     report = import_csv(runtime.factory, portfolio, clock=runtime.clock)
+    # `outreach worker --concurrency`: default [scheduler.concurrency] email.
+    concurrency = (
+        int(os.environ["BENCH_CONCURRENCY"]) if "BENCH_CONCURRENCY" in os.environ else None
+    )
     t1 = time.perf_counter()
     if profile := os.environ.get("BENCH_PROFILE"):  # cProfile sees one thread: run them inline
         import cProfile
@@ -280,10 +286,10 @@ def outreach_run(config_dir: Path, portfolio: Path) -> dict[str, Any]:
 
         asyncio.to_thread = inline
         with cProfile.Profile(time.process_time) as prof:
-            result = asyncio.run(_once(runtime, ("email",), "bench", None))
+            result = asyncio.run(_once(runtime, ("email",), "bench", concurrency))
         prof.dump_stats(profile)
     else:
-        result = asyncio.run(_once(runtime, ("email",), "bench", None))
+        result = asyncio.run(_once(runtime, ("email",), "bench", concurrency))
     t2 = time.perf_counter()
     assert report.created == report.rows, report
     return {"import_s": t1 - t0, "send_s": t2 - t1, **result}
@@ -506,6 +512,12 @@ def main() -> None:
         default=ROOT,
         help="checkout whose outreach package runs (e.g. an older one, for before/after)",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="outreach's sends in flight (`worker --concurrency`); default: the shipped config",
+    )
     args = parser.parse_args()
     n = args.n
     peer = peer_python()
@@ -517,7 +529,7 @@ def main() -> None:
         django_templates(templates)
         portfolio = tmp / "portfolio.csv"
         portfolio_csv(portfolio, n)
-        config = outreach_config(tmp, sink.port)
+        config = outreach_config(tmp, sink.port, args.concurrency)
         env = {
             "OUTREACH_SECRET_KEY": SECRET,
             "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
@@ -540,6 +552,8 @@ def main() -> None:
                         "OUTREACH_DATABASE_URL": url,
                         "PYTHONPATH": f"{args.outreach_src.resolve()}:{ROOT}",
                     }
+                    if args.concurrency:
+                        run_env["BENCH_CONCURRENCY"] = str(args.concurrency)
                     _child(me, "_outreach_setup", str(config), env=run_env)
                     start, size = sink.count, sink.bytes
                     answer, wall, cpu = _child(
