@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -56,6 +56,10 @@ class Transition:
     values: Changes = field(default_factory=lambda: Changes())
 
 
+_MESSAGES = cast(Table, Message.__table__)
+_EVENTS = cast(Table, MessageEvent.__table__)
+
+
 def dispatcher_cause(worker: str) -> str:
     """How a worker signs the events it causes (the log's `cause` column)."""
     return f"dispatcher:{worker}"
@@ -74,7 +78,8 @@ def record_events(session: Session, transitions: Iterable[Transition], at: datet
         for t in transitions
     ]
     if rows:
-        session.execute(insert(MessageEvent), rows)
+        # The table, not the class: a Core executemany, without the ORM's bulk-insert pass.
+        session.execute(insert(_EVENTS), rows)
 
 
 def apply(
@@ -103,8 +108,7 @@ def apply(
     transitions = [
         replace(t, from_state=states[t.message_id]) for t in transitions if t.message_id in states
     ]
-    table = Message.__table__
-    assert isinstance(table, Table)
+    table = _MESSAGES
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for t in transitions:
         values: dict[str, Any] = {"state": t.to_state, "updated_at": at, **t.values}
