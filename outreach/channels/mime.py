@@ -16,8 +16,9 @@ import binascii
 import os
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.header import Header
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 
 _MAX_LINE = 998  # RFC 5322 2.1.1: the hard limit, CRLF excluded
 _FOLD_AT = 76
@@ -83,7 +84,8 @@ class _Clock:
     def date(self) -> str:
         now = int(time.time())
         if now != self._second:
-            self._second, self._value = now, formatdate(now, usegmt=True)
+            self._second = now
+            self._value = format_datetime(datetime.fromtimestamp(now, UTC))  # ... +0000
         return self._value
 
 

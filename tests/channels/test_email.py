@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -275,7 +276,7 @@ def test_bytes_parse_back_to_the_same_headers_and_parts() -> None:
     assert got["Subject"] == "Your account"
     assert got["X-Outreach-Message-Id"] == "42"
     assert got["MIME-Version"] == "1.0"
-    assert got["Date"].datetime is not None
+    assert got["Date"].datetime.utcoffset() == timedelta(0)
     assert re.fullmatch(r"<[^<>@\s]+@example-recovery\.test>", got["Message-ID"])
     assert got["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
     assert got["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
