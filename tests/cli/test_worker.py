@@ -178,11 +178,13 @@ async def test_a_500_storm_opens_the_breaker_and_everything_else_is_sent_once_af
         "scheduler": {"concurrency": {"sms": concurrency, "email": 4, "letter": 1}},
     }
     async with site(tmp_path, db_url, **overrides) as s:
+        for i in range(workers):
+            await s.start(f"s{i}")
+        # The storm starts once both are up (a loaded machine can take seconds to start one).
+        await s.wait_for(lambda: len(_running(s)) == workers, timeout=60)
         await s.fault("twilio/storm", seconds=6, status=500, code=500)
         began = time.monotonic()
         seed(s.engine, sms=200, email=0)
-        for i in range(workers):
-            await s.start(f"s{i}")
         states = await s.settled(200, timeout=90)
         elapsed = time.monotonic() - began
         assert await s.stop_all() == {f"s{i}": 0 for i in range(workers)}
