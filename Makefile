@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench bench-email bench-peer-venv clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,17 @@ test: lint typecheck
 bench: $(VENV)/.installed
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/message_log.py
+
+# Email side by side with django-post-office (installed only here, never a dependency).
+PEER_VENV := var/bench-peer-venv
+$(PEER_VENV)/bin/python:
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet 'django-post-office==3.12.0' 'psycopg[binary]'
+
+bench-peer-venv: $(PEER_VENV)/bin/python
+
+bench-email: $(VENV)/.installed $(PEER_VENV)/bin/python
+	$(BIN)/python bench/email_peer.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -67,7 +67,9 @@ class EmailSettings(Model):
     start_tls: bool | None = None  # None: aiosmtplib's default (upgrade when offered)
     from_address: str = "Example Recovery <notices@example-recovery.test>"
     reply_to: str | None = None
-    pool_size: int = Field(default=4, ge=1, le=64)
+    # Connections kept open to the relay: as many as the email lane sends at once
+    # ([scheduler.concurrency] email), so no send waits for a connection.
+    pool_size: int = Field(default=8, ge=1, le=64)
     timeout_seconds: float = Field(default=30.0, gt=0)
     # Messages per second through this relay, shared by every worker; None: no limit.
     max_per_second: float | None = Field(default=None, gt=0)
