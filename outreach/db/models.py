@@ -17,11 +17,18 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    column,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from outreach.db.types import Base, BigId
-from outreach.vocabulary import MessageState
+from outreach.vocabulary import DUE_STATES, LEASED_STATES, MessageState
+
+
+def _state_in(states: tuple[str, ...]) -> ColumnElement[bool]:
+    """A partial index's predicate on the message state (rendered as constants in the DDL)."""
+    return column("state", String).in_([str(s) for s in states])
 
 
 class Debtor(Base):
@@ -149,9 +156,24 @@ class Message(Base):
     __table_args__ = (
         # A step can never be planned twice.
         UniqueConstraint("enrollment_id", "step_id", name="uq_messages_enrollment_step"),
-        Index("ix_messages_due", "state", "due_at"),
         Index("ix_messages_debtor_sent", "debtor_id", "sent_at"),
-        Index("ix_messages_lease", "state", "lease_expires_at"),
+        # Only live work (issue 11): a claim walks the due rows of its channel oldest first
+        # and stops after its batch; the reaper reads the leases in flight. Neither index
+        # holds the messages already sent, so neither walk grows with them.
+        Index(
+            "ix_messages_claimable",
+            "channel",
+            "due_at",
+            "id",
+            postgresql_where=_state_in(DUE_STATES),
+            sqlite_where=_state_in(DUE_STATES),
+        ),
+        Index(
+            "ix_messages_leased",
+            "lease_expires_at",
+            postgresql_where=_state_in(LEASED_STATES),
+            sqlite_where=_state_in(LEASED_STATES),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,0 +1,52 @@
+"""issue 11: claims and the reaper walk only live work (partial indexes)
+
+The claim asks for the oldest due messages of one channel; ix_messages_claimable holds only
+planned and deferred rows, by (channel, due_at, id), so a claim is a range walk that stops
+after its batch, whatever the number of messages ever sent. The reaper asks for expired
+leases; ix_messages_leased holds only the rows in flight. They replace the two full indexes
+led by state (state, due_at) and (state, lease_expires_at), which made the claim merge or sort
+every due row.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+_DUE = sa.text("state IN ('planned', 'deferred')")
+_LEASED = sa.text("state IN ('claimed', 'ready', 'sending')")
+
+
+def upgrade() -> None:
+    op.drop_index("ix_messages_due", table_name="messages")
+    op.drop_index("ix_messages_lease", table_name="messages")
+    op.create_index(
+        "ix_messages_claimable",
+        "messages",
+        ["channel", "due_at", "id"],
+        postgresql_where=_DUE,
+        sqlite_where=_DUE,
+    )
+    op.create_index(
+        "ix_messages_leased",
+        "messages",
+        ["lease_expires_at"],
+        postgresql_where=_LEASED,
+        sqlite_where=_LEASED,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_messages_leased", table_name="messages")
+    op.drop_index("ix_messages_claimable", table_name="messages")
+    op.create_index("ix_messages_lease", "messages", ["state", "lease_expires_at"])
+    op.create_index("ix_messages_due", "messages", ["state", "due_at"])
