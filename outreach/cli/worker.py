@@ -75,7 +75,7 @@ def worker(
     runtime = load_runtime(ctx, sends=True)
     configure_logging(20)
     if once:
-        console.print_json(data=asyncio.run(_once(runtime, names, worker_id, concurrency)))
+        console().print_json(data=asyncio.run(_once(runtime, names, worker_id, concurrency)))
         return
     asyncio.run(_serve(runtime, names, worker_id, concurrency, metrics_port))
 
