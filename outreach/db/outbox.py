@@ -125,7 +125,7 @@ def apply(
 
 def _state_in(states: Sequence[str]) -> ColumnElement[bool]:
     """`state IN (...)` with the states as constants in the SQL, so it matches the partial
-    indexes' predicates (ix_messages_claimable, ix_messages_leased) in every plan."""
+    indexes' predicates (ix_messages_due_<channel>, ix_messages_leased) in every plan."""
     literal: BindParameter[list[str]] = bindparam(
         None, [str(s) for s in states], expanding=True, literal_execute=True
     )
@@ -136,18 +136,21 @@ def claim_statement(
     now: datetime, limit: int, channels: Sequence[str] | None = None
 ) -> Select[int, str]:
     """The claim's SELECT: the `limit` oldest due messages of `channels`, locked, skipping
-    rows another worker holds. With one channel it is a range walk of ix_messages_claimable
-    (channel, due_at, id) that stops after `limit` rows, however many messages were ever sent
-    or are due later. The due states are rendered as constants (not bound), so the planner
-    can prove the partial index's predicate on every execution, prepared or not; the paused
-    campaigns' names are a hashed filter on the rows walked, not a join over the backlog."""
+    rows another worker holds. With one channel it is a range walk of that channel's partial
+    index, ix_messages_due_<channel> (due_at, id), that stops after `limit` rows however many
+    messages were ever sent or are due later. The due states and the channel are rendered as
+    constants (not bound), so the planner proves the index's predicate on every execution,
+    prepared or not; the paused campaigns' names are a hashed filter on the rows walked, not
+    a join over the backlog. Several channels (or all) walk or sort the due rows of them all."""
     paused = select(CampaignRow.name).where(CampaignRow.status == "paused")
     query = select(Message.id, Message.state).where(
         _state_in(DUE_STATES),
         Message.due_at <= now,
         (Message.campaign.is_(None)) | (Message.campaign.not_in(paused)),
     )
-    if channels is not None:
+    if channels is not None and len(channels) == 1:
+        query = query.where(Message.channel == bindparam(None, channels[0], literal_execute=True))
+    elif channels is not None:
         query = query.where(Message.channel.in_(channels))
     return query.order_by(Message.due_at, Message.id).limit(limit).with_for_update(skip_locked=True)
 
