@@ -1,6 +1,9 @@
 """Benchmark the pipeline: plan, check, render and log N messages, channels in no-network mode.
 
-    .venv/bin/python bench/pipeline.py [N] [--database-url URL]
+    .venv/bin/python bench/pipeline.py [N] [--database-url URL] [--processes P]
+
+With --processes P, P dispatcher processes (as `outreach worker --processes P` runs them)
+share the backlog; the figures are then the whole machine's, and per process.
 
 Prints messages per second and peak memory for each stage, and the ratio to a baseline run in
 the same process: writing the same N log rows (and their events) with plain Core executemany,
@@ -11,11 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
+import os
 import random
 import resource
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,14 +32,17 @@ from sqlalchemy import delete, func, insert, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.record import record  # noqa: E402
 from outreach.channels.null import NullChannel  # noqa: E402
 from outreach.clock import SimulatedClock  # noqa: E402
 from outreach.config.campaigns import Campaign  # noqa: E402
 from outreach.config.loader import Config  # noqa: E402
 from outreach.db.models import Account, ContactPoint, Debtor, Message, MessageEvent  # noqa: E402
 from outreach.pipeline import planner  # noqa: E402
-from outreach.runtime import Runtime  # noqa: E402
+from outreach.pipeline.dispatcher import Dispatcher  # noqa: E402
+from outreach.runtime import Runtime, tune_gc  # noqa: E402
 
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))  # sends in flight per channel
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles, 08:00 in Honolulu
 AREAS = [
     ("212", "NY", "10118"),
@@ -42,6 +52,11 @@ AREAS = [
     ("808", "HI", "96813"),
     ("907", "AK", "99501"),
 ]
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_mb() -> float:
@@ -195,8 +210,7 @@ def baseline(runtime: Runtime, n: int) -> float:
     return elapsed
 
 
-async def run(n: int, url: str | None) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="outreach-bench-"))
+def bench_runtime(tmp: Path, url: str | None) -> Runtime:
     config = Config(ROOT / "config").relocate(tmp)
     if url:
         config.secrets.database_url = url
@@ -204,26 +218,82 @@ async def run(n: int, url: str | None) -> None:
     # per group of sends), but 10/s would measure the limit, not the pipeline.
     sms = config.file.sms.model_copy(update={"max_per_second": 1e9})
     config.file = config.file.model_copy(update={"sms": sms})
-    clock = SimulatedClock(NOW)
-    runtime = Runtime(config, clock)
+    return Runtime(config, SimulatedClock(NOW))
+
+
+def bench_dispatcher(runtime: Runtime, worker_id: str) -> tuple[Dispatcher, dict[str, NullChannel]]:
+    channels = {"sms": NullChannel("sms"), "email": NullChannel("email")}
+    dispatcher = runtime.dispatcher(channels, worker_id=worker_id)
+    dispatcher.campaigns = campaigns()
+    dispatcher.settings = replace(
+        dispatcher.settings,
+        batch_size=1000,
+        concurrency={"sms": CONCURRENCY, "email": CONCURRENCY},
+    )
+    return dispatcher, channels
+
+
+def dispatch_child(
+    tmp: Path, url: str | None, index: int, start_at: float
+) -> tuple[int, int, float, float, float]:
+    """One of P dispatcher processes, started together at `start_at` (wall clock), after
+    their imports: (claimed, bytes rendered, CPU s, start, end)."""
+    tune_gc()
+    runtime = bench_runtime(tmp, url)
+    dispatcher, channels = bench_dispatcher(runtime, f"bench-{index}")
+    time.sleep(max(0.0, start_at - time.time()))
+    began, cpu0 = time.time(), cpu_seconds()
+    report = asyncio.run(dispatcher.run_until_idle(max_batches=10_000_000))
+    cpu = cpu_seconds() - cpu0
+    return report.claimed, sum(c.bytes for c in channels.values()), cpu, began, time.time()
+
+
+async def dispatch_in_processes(
+    tmp: Path, url: str | None, processes: int
+) -> tuple[int, int, list[float], float]:
+    """P processes dispatch the backlog together: (claimed, bytes, each one's CPU s, wall s
+    from the first start to the last finish)."""
+    loop = asyncio.get_running_loop()
+    context = multiprocessing.get_context("spawn")
+    start_at = time.time() + 3 + processes  # time enough to start and import
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        results = await asyncio.gather(
+            *(
+                loop.run_in_executor(pool, dispatch_child, tmp, url, i, start_at)
+                for i in range(1, processes + 1)
+            )
+        )
+    wall = max(r[4] for r in results) - min(r[3] for r in results)
+    return sum(r[0] for r in results), sum(r[1] for r in results), [r[2] for r in results], wall
+
+
+async def run(n: int, url: str | None, processes: int) -> None:
+    tune_gc()  # as `outreach worker` does
+    tmp = Path(tempfile.mkdtemp(prefix="outreach-bench-"))
+    runtime = bench_runtime(tmp, url)
+    clock = runtime.clock
     runtime.migrate()
     t0 = time.perf_counter()
     seed(runtime, n)
     seeded = time.perf_counter() - t0
     base = baseline(runtime, n)
 
-    camp = campaigns()
-    channels = {"sms": NullChannel("sms"), "email": NullChannel("email")}
-    dispatcher = runtime.dispatcher(channels, worker_id="bench")
-    dispatcher.campaigns = camp
-    dispatcher.settings = type(dispatcher.settings)(batch_size=1000)
-
     t0 = time.perf_counter()
-    plan = planner.tick(runtime.factory, camp, clock)
+    plan = planner.tick(runtime.factory, campaigns(), clock)
     planned = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    report = await dispatcher.run_until_idle(max_batches=10_000_000)
-    dispatched = time.perf_counter() - t0
+    if processes > 1:
+        runtime.engine.dispose()
+        claimed, rendered, cpus, dispatched = await dispatch_in_processes(tmp, url, processes)
+        outcomes = f"{processes} processes, CPU s {[round(c, 1) for c in cpus]}"
+        dispatch_cpu = sum(cpus)
+    else:
+        t0, cpu0 = time.perf_counter(), cpu_seconds()
+        dispatcher, channels = bench_dispatcher(runtime, "bench")
+        report = await dispatcher.run_until_idle(max_batches=10_000_000)
+        claimed, rendered = report.claimed, sum(c.bytes for c in channels.values())
+        outcomes = str(dict(report.outcomes))
+        dispatch_cpu = cpu_seconds() - cpu0
+        dispatched = time.perf_counter() - t0
     with runtime.factory() as s:
         states = dict(s.execute(select(Message.state, func.count()).group_by(Message.state)).all())
         events = s.scalar(select(func.count()).select_from(MessageEvent))
@@ -234,8 +304,10 @@ async def run(n: int, url: str | None) -> None:
     rate = plan.planned / planned
     print(f"plan:      {plan.planned:,} messages in {planned:.2f}s = {rate:,.0f} msg/s")
     print(
-        f"dispatch:  {report.claimed:,} claimed, {dict(report.outcomes)} in {dispatched:.2f}s"
-        f" = {report.claimed / dispatched:,.0f} msg/s (check + render + send + record)"
+        f"dispatch:  {claimed:,} claimed, {outcomes} in {dispatched:.2f}s"
+        f" = {claimed / dispatched:,.0f} msg/s (check + render + send + record),"
+        f" {claimed / dispatched / processes:,.0f} msg/s per process,"
+        f" {1000 * dispatch_cpu / max(claimed, 1):.2f} ms CPU per message"
     )
     print(f"pipeline:  {plan.planned / total:,.0f} msg/s end to end; states {states}")
     print(f"events:    {events:,} message events written")
@@ -244,16 +316,34 @@ async def run(n: int, url: str | None) -> None:
         f" = {n / base:,.0f} rows/s"
     )
     print(f"ratio:     pipeline time / baseline time = {total / base:.1f}x")
-    print(f"bytes rendered: {sum(c.bytes for c in channels.values()):,}")
+    print(f"bytes rendered: {rendered:,}")
     print(f"peak memory (max RSS): {peak_mb():.0f} MB")
+    db = runtime.engine.url.get_backend_name()
+    command = f"python bench/pipeline.py {n} --processes {processes}"
+    record(
+        f"pipeline dispatch per process ({db}, null channel)",
+        claimed / dispatched / processes,
+        "msg/s",
+        target=5000,
+        command=command,
+    )
+    record(
+        f"pipeline CPU per message ({db})",
+        1000 * dispatch_cpu / max(claimed, 1),
+        "ms",
+        higher_is_better=False,
+        target=2.0,
+        command=command,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=100_000)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--processes", type=int, default=1, help="dispatcher processes")
     args = parser.parse_args()
-    asyncio.run(run(args.n, args.database_url))
+    asyncio.run(run(args.n, args.database_url, args.processes))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,15 @@ opt out or look at someone else's account; payment links expire.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from itsdangerous import URLSafeTimedSerializer
+
+
+@lru_cache(maxsize=32)
+def _serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+    """One serializer per key and purpose (a message signs three links)."""
+    return URLSafeTimedSerializer(secret_key, salt=f"outreach.{purpose}")
 
 
 @dataclass(frozen=True)
@@ -17,7 +24,7 @@ class LinkBuilder:
     secret_key: str
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self.secret_key, salt=f"outreach.{purpose}")
+        return _serializer(self.secret_key, purpose)
 
     def unsubscribe(self, contact_point_id: int, message_id: int) -> str:
         token = self._serializer("unsubscribe").dumps({"cp": contact_point_id, "m": message_id})

@@ -101,7 +101,7 @@ def load_runtime(ctx: click.Context, *, schema: bool = True, sends: bool = False
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     from outreach.db.engine import display_url
-    from outreach.runtime import Runtime
+    from outreach.runtime import Runtime, tune_gc
 
     config = load_config(ctx)
     try:
@@ -122,6 +122,8 @@ def load_runtime(ctx: click.Context, *, schema: bool = True, sends: bool = False
         raise BadInput(f"database URL {shown}: its driver is not installed ({exc})") from exc
     if schema:
         require_schema(runtime.engine, config.database_url)
+    if sends:
+        tune_gc()
     return runtime
 
 

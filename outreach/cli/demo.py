@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 @click.pass_context
 def demo(ctx: click.Context, days: int, directory: Path, portfolio: Path | None) -> None:
     """Simulate DAYS days of the campaigns on a fresh SQLite file, end to end."""
+    from outreach.runtime import tune_gc
     from outreach.simulation.demo import DEMO_START, run_demo
 
     config = load_config(ctx)
@@ -51,6 +52,7 @@ def demo(ctx: click.Context, days: int, directory: Path, portfolio: Path | None)
         }
     )
     portfolio = portfolio or config.dir / "sample" / "portfolio.csv"
+    tune_gc()
     with progress_bar(False) as progress:
         task = progress.add_task("simulating", total=days + 1)
         summary = asyncio.run(

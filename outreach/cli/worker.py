@@ -53,6 +53,13 @@ def _channel_list(value: str) -> tuple[str, ...]:
     default=None,
     help="Sends in flight per channel (default: [scheduler] concurrency).",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes to run (one per core); each drains on SIGTERM.",
+)
 @click.option("--once", is_flag=True, help="Plan and dispatch what is due now, then exit.")
 @click.option("--worker-id", default=None, help="Name in leases and logs (default host-pid).")
 @click.option(
@@ -66,6 +73,7 @@ def worker(
     ctx: click.Context,
     channel_names: str,
     concurrency: int | None,
+    processes: int,
     once: bool,
     worker_id: str | None,
     metrics_port: int | None,
@@ -74,10 +82,28 @@ def worker(
     names = _channel_list(channel_names)
     runtime = load_runtime(ctx, sends=True)
     configure_logging(20)
+    if processes > 1:
+        _processes(processes, once)
+        return
     if once:
         console().print_json(data=asyncio.run(_once(runtime, names, worker_id, concurrency)))
         return
     asyncio.run(_serve(runtime, names, worker_id, concurrency, metrics_port))
+
+
+def _processes(n: int, once: bool) -> None:
+    """This command line N times over, as child processes (`--metrics-port P`: P, P+1...)."""
+    from outreach.cli import processes
+
+    argv = processes.current_argv()
+    if once:
+        code, report = processes.run_once(argv, n)
+        console.print_json(data=report)
+    else:
+        log.info("running %d worker processes; SIGTERM drains them all", n)
+        code = processes.supervise(argv, n)
+    if code:
+        raise SystemExit(code)
 
 
 async def _channels(

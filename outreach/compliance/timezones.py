@@ -102,9 +102,10 @@ def zones_for_phone(phone: str, region: str = "US") -> tuple[str, ...]:
         number = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:
         return ()
-    if not phonenumbers.is_valid_number(number):
-        return ()
-    if phonenumbers.number_type(number) == PhoneNumberType.TOLL_FREE:
+    # One type lookup answers both questions (UNKNOWN: not a valid number); it is the
+    # costly part, matching the number against every region of its country code.
+    kind = phonenumbers.number_type(number)
+    if kind in (PhoneNumberType.UNKNOWN, PhoneNumberType.TOLL_FREE):
         return ()
     zones = [z for z in phone_timezone.time_zones_for_number(number) if z != "Etc/Unknown"]
     if len(zones) > MAX_PHONE_ZONES:

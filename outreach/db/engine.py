@@ -5,6 +5,8 @@ the schema's migrations: `upgrade` (only `outreach migrate`, `init` and the demo
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,13 +70,30 @@ def _sqlite_no_autobegin(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
 
 
+READ_ONLY = "outreach_read_only"
+
+
 def _sqlite_begin_immediate(conn: Any) -> None:
     # Take the write lock at BEGIN: two processes never both read-then-write the same rows.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A session opened by `reading` only reads: a deferred BEGIN gives it a WAL snapshot
+    # without the write lock, so writers never wait for it.
+    conn.exec_driver_sql(
+        "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that only reads, in one consistent snapshot; on SQLite it holds no write
+    lock (the check stage renders a batch read this way, then writes in a short
+    transaction)."""
+    with factory() as session:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from functools import lru_cache
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
@@ -57,9 +58,16 @@ class Transition:
     values: Changes = field(default_factory=lambda: Changes())
 
 
+_MESSAGES = cast(Table, Message.__table__)
+_EVENTS = cast(Table, MessageEvent.__table__)
+
+
 def dispatcher_cause(worker: str) -> str:
     """How a worker signs the events it causes (the log's `cause` column)."""
     return f"dispatcher:{worker}"
+
+
+_INSERT_EVENTS = insert(_EVENTS)
 
 
 def record_events(session: Session, transitions: Iterable[Transition], at: datetime) -> None:
@@ -75,7 +83,32 @@ def record_events(session: Session, transitions: Iterable[Transition], at: datet
         for t in transitions
     ]
     if rows:
-        session.execute(insert(MessageEvent), rows)
+        # A Core executemany on the session's connection: neither the ORM's bulk-insert
+        # pass nor its statement execution (the send path writes events in every round).
+        session.connection().execute(_INSERT_EVENTS, rows)
+
+
+@lru_cache(maxsize=8)
+def _states_query(only_from: bool, lease_owner: bool) -> Select[Any]:
+    """The locked read of the rows' states before a bulk transition, built once per shape."""
+    c = _MESSAGES.c
+    query = select(c.id, c.state).where(c.id.in_(bindparam("ids", expanding=True)))
+    if only_from:
+        query = query.where(c.state.in_(bindparam("only_from", expanding=True)))
+    if lease_owner:
+        query = query.where(c.lease_owner == bindparam("lease_owner"))
+    return query.with_for_update()
+
+
+@lru_cache(maxsize=64)
+def _update(keys: tuple[str, ...]) -> Update:
+    """UPDATE messages SET <keys> WHERE id = :_id, built once per set of columns (bind
+    names must differ from column names in an UPDATE's SET clause)."""
+    return (
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id == bindparam("_id"))
+        .values({k: bindparam(f"v_{k}") for k in keys})
+    )
 
 
 def apply(
@@ -90,35 +123,30 @@ def apply(
     meanwhile (say, reaped) is left alone and gets no event. Each event's `from_state` is the
     row's state as read under the row lock (FOR UPDATE on PostgreSQL, the BEGIN IMMEDIATE
     write lock on SQLite), so a message reaped to unknown reads `unknown -> sent`, never
-    `sending -> sent`. Returns what took effect, with those states."""
+    `sending -> sent`. Returns what took effect, with those states.
+
+    Statements are built once and run on the session's connection: this runs several times
+    in every round of the send path, where building and ORM execution cost more than SQL."""
     if not transitions:
         return []
-    query = select(Message.id, Message.state).where(
-        Message.id.in_([t.message_id for t in transitions])
-    )
+    conn = session.connection()
+    params: dict[str, Any] = {"ids": [t.message_id for t in transitions]}
     if only_from is not None:
-        query = query.where(Message.state.in_(only_from))
+        params["only_from"] = [str(s) for s in only_from]
     if lease_owner is not None:
-        query = query.where(Message.lease_owner == lease_owner)
-    states: dict[int, str] = {row.id: row.state for row in session.execute(query.with_for_update())}
+        params["lease_owner"] = lease_owner
+    query = _states_query(only_from is not None, lease_owner is not None)
+    states: dict[int, str] = {row[0]: row[1] for row in conn.execute(query, params)}
     transitions = [
         replace(t, from_state=states[t.message_id]) for t in transitions if t.message_id in states
     ]
-    table = Message.__table__
-    assert isinstance(table, Table)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for t in transitions:
         values: dict[str, Any] = {"state": t.to_state, "updated_at": at, **t.values}
-        # Bind names must differ from column names in an UPDATE's SET clause.
         row = {"_id": t.message_id, **{f"v_{k}": v for k, v in values.items()}}
         groups.setdefault(tuple(sorted(values)), []).append(row)
     for keys, rows in groups.items():
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({k: bindparam(f"v_{k}") for k in keys})
-        )
-        session.execute(stmt, rows)
+        conn.execute(_update(keys), rows)
     record_events(session, transitions, at)
     return list(transitions)
 

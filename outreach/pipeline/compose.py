@@ -6,13 +6,13 @@ the validation notice date) plus the signed pay / dispute / unsubscribe links.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from outreach.channels.base import OutboundMessage, PostalAddress
 from outreach.config.campaigns import Step
 from outreach.config.settings import AgencySettings
-from outreach.db.models import ContactPoint, Message
+from outreach.db.rows import MessageRow, PointRow
 from outreach.links import LinkBuilder
 from outreach.masking import mask
 from outreach.pipeline.snapshot import BatchContext
@@ -23,17 +23,31 @@ from outreach.render.message_context import build_context, local_today
 
 @dataclass(frozen=True)
 class Composer:
+    """Composes one batch's messages (the dispatcher makes one per batch): an account's pay
+    and dispute links are signed once for all its messages."""
+
     renderer: Renderer
     links: LinkBuilder
     agency: AgencySettings
     status_callbacks: bool = True
+    _account_links: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def account_links(self, account_id: int) -> tuple[str, str]:
+        """(pay, dispute) links of an account."""
+        found = self._account_links.get(account_id)
+        if found is None:
+            found = self._account_links[account_id] = (
+                self.links.pay(account_id),
+                self.links.dispute(account_id),
+            )
+        return found
 
     def compose(
         self,
         batch: BatchContext,
-        message: Message,
+        message: MessageRow,
         step: Step,
-        point: ContactPoint,
+        point: PointRow,
         now: datetime,
         zones: tuple[str, ...],
         first_contact: bool,
@@ -50,11 +64,12 @@ class Composer:
         unsubscribe = (
             self.links.unsubscribe(point.id, message.id) if step.channel == "email" else None
         )
-        links = Links(
-            pay=self.links.pay(account.id) if account else self.links.base_url,
-            dispute=self.links.dispute(account.id) if account else self.links.base_url,
-            unsubscribe=unsubscribe,
+        pay, dispute = (
+            self.account_links(account.id)
+            if account
+            else (self.links.base_url, self.links.base_url)
         )
+        links = Links(pay=pay, dispute=dispute, unsubscribe=unsubscribe)
         sent = batch.validation_sent.get(account.id) if account else None
         context = build_context(
             debtor=debtor,

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from outreach.db.models import ContactPoint
+from outreach.db.rows import PointRow
 
 # The kind of contact point each channel needs ("call" is an agent's phone call).
 CONTACT_KIND = {"sms": "phone", "call": "phone", "email": "email", "letter": "address"}
 
 
 def choose_contact(
-    points: Sequence[ContactPoint], channel: str, opted_out: frozenset[str]
-) -> ContactPoint | None:
+    points: Sequence[PointRow], channel: str, opted_out: frozenset[str]
+) -> PointRow | None:
     """The best usable contact point for `channel`: not undeliverable, not opted out, then
     the preferred label (a mobile for SMS, a non-work email), then the oldest. An opted-out
     one is chosen when nothing else is on file, so the compliance check blocks it with the
@@ -26,7 +26,7 @@ def choose_contact(
     if not candidates:
         return None
 
-    def rank(p: ContactPoint) -> tuple[int, int, int]:
+    def rank(p: PointRow) -> tuple[int, int, int]:
         usable = p.value not in opted_out
         preferred = (channel == "sms" and p.label == "mobile") or (
             channel == "email" and p.label != "work"

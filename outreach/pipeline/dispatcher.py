@@ -34,6 +34,7 @@ from outreach.compliance.policy import Policy
 from outreach.config.campaigns import Campaign
 from outreach.config.settings import AgencySettings
 from outreach.db import outbox
+from outreach.db.engine import reading
 from outreach.db.outbox import Transition
 from outreach.links import LinkBuilder
 from outreach.metrics import DRAIN_SECONDS, MESSAGES
@@ -45,7 +46,7 @@ from outreach.pipeline.locks import lock_debtors
 from outreach.pipeline.prepare import Preparer, Send, stop_enrollments
 from outreach.pipeline.record import RetryRule
 from outreach.pipeline.sending import Sender, SendSettings
-from outreach.pipeline.snapshot import load_batch
+from outreach.pipeline.snapshot import BatchContext, load_batch
 from outreach.render.environment import Renderer
 from outreach.vocabulary import MessageState
 
@@ -327,29 +328,36 @@ class Dispatcher:
     def _check_and_render(
         self, ids: list[int], now: datetime
     ) -> tuple[list[Send], list[Transition]]:
-        """Check and render the claimed batch; commit the decided outcomes and `sending` for
-        the rest (`ready`: it counts against caps from now on). Returns the sends to hand to
-        the lanes and the decided transitions."""
+        """Check and render the claimed batch; commit the decided outcomes and `ready` for
+        the rest (it counts against caps from then on). Returns the sends to hand to the
+        lanes and the decided transitions.
+
+        The batch is read and rendered outside any write transaction (on SQLite the write
+        lock is the whole database's), then read again under the per-debtor locks: a debtor
+        whose evidence changed meanwhile (another worker's send, an opt-out, a new hold) is
+        checked again there, so every decision stands on what was true at its commit."""
         preparer = Preparer(
             self.campaigns,
             self.policy,
             Composer(self.renderer, self.links, self.agency, self.status_callbacks),
             self.cause,
         )
+        with reading(self.factory) as session:
+            batch = self._load(session, ids, now)
+        seen = batch.evidence()
+        outcomes = _prepare_all(preparer, batch, now)
         with self.factory.begin() as session:
             lock_debtors(session, ids)
-            batch = load_batch(
-                session,
-                ids,
-                now,
-                self.policy.longest_cap_days,
-                exclude_kinds=self.policy.responses,
-            )
+            fresh = self._load(session, ids, now)
+            changed = {d for d, evidence in fresh.evidence().items() if seen.get(d) != evidence}
+            if changed:
+                outcomes.update(_prepare_all(preparer, fresh, now, changed))
             sends: list[Send] = []
             decided: list[Transition] = []
             stopped: dict[int, str] = {}
-            for message in batch.messages:
-                outcome = preparer.prepare(batch, message, now, stopped)
+            for message in fresh.messages:
+                outcome, stops = outcomes[message.id]
+                stopped.update(stops)
                 if isinstance(outcome, Send):
                     sends.append(outcome)
                 else:
@@ -366,8 +374,32 @@ class Dispatcher:
                 )
             }
             stop_enrollments(session, stopped, now, self.cause)
-            channels = {m.id: m.channel for m in batch.messages}
+        channels = {m.id: m.channel for m in fresh.messages}
         for t in decided:
             rules = (t.detail or {}).get("rules") or [""]
             MESSAGES.labels(channels.get(t.message_id, ""), t.to_state, rules[0]).inc()
         return [s for s in sends if s.message_id in ready_ids], decided
+
+    def _load(self, session: Session, ids: list[int], now: datetime) -> BatchContext:
+        return load_batch(
+            session, ids, now, self.policy.longest_cap_days, exclude_kinds=self.policy.responses
+        )
+
+
+Outcome = tuple[Send | Transition, dict[int, str]]
+
+
+def _prepare_all(
+    preparer: Preparer,
+    batch: BatchContext,
+    now: datetime,
+    debtors: set[int] | None = None,
+) -> dict[int, Outcome]:
+    """Each message's outcome and the enrollments it stops, in id order (a send joins its
+    debtor's history, so later messages of the batch count it); only `debtors`' when given."""
+    out: dict[int, Outcome] = {}
+    for message in batch.messages:
+        if debtors is None or message.debtor_id in debtors:
+            stopped: dict[int, str] = {}
+            out[message.id] = (preparer.prepare(batch, message, now, stopped), stopped)
+    return out

@@ -45,8 +45,9 @@ def _health(row: ProviderHealth) -> Health:
     return Health(**{f: getattr(row, f) for f in _FIELDS} | {"state": BreakerState(row.state)})
 
 
-def _locked(session: Session, provider: Provider, now: datetime) -> ProviderHealth:
-    """The provider's row, locked; created (closed) the first time it is used."""
+def lock(session: Session, provider: Provider, now: datetime) -> ProviderHealth:
+    """The provider's row, locked until the transaction ends (a write round locks it once
+    for its results and its starts); created (closed) the first time it is used."""
     query = select(ProviderHealth).where(ProviderHealth.key == provider.key).with_for_update()
     row = session.scalars(query).one_or_none()
     if row is not None:
@@ -88,15 +89,15 @@ def _store(session: Session, row: ProviderHealth, after: Health, now: datetime, 
 
 def admit(
     session: Session,
-    provider: Provider,
+    row: ProviderHealth,
     wanted: int,
     worker: str,
     now: datetime,
     rules: BreakerRules,
 ) -> int:
-    """How many of `wanted` sends may start now: all while closed, one trial when an open
-    breaker has rested (this worker then owns the trial), none otherwise."""
-    row = _locked(session, provider, now)
+    """How many of `wanted` sends may start now through the provider of `row` (locked):
+    all while closed, one trial when an open breaker has rested (this worker then owns the
+    trial), none otherwise."""
     health = _health(row)
     if health.state is BreakerState.CLOSED:
         return wanted
@@ -106,27 +107,23 @@ def admit(
     return 0
 
 
-def still_admits(session: Session, provider: Provider, worker: str) -> bool:
+def still_admits(row: ProviderHealth, worker: str) -> bool:
     """For a send admitted in an earlier round that waited for its rate-limit slot: the
-    breaker is closed, or this worker holds its trial."""
-    row = session.scalars(
-        select(ProviderHealth).where(ProviderHealth.key == provider.key).with_for_update()
-    ).one_or_none()
-    if row is None or row.state == BreakerState.CLOSED:
+    breaker (`row`, locked) is closed, or this worker holds its trial."""
+    if row.state == BreakerState.CLOSED:
         return True
     return row.state == BreakerState.HALF_OPEN and row.trial_owner == worker
 
 
 def report(
     session: Session,
-    provider: Provider,
+    row: ProviderHealth,
     results: Sequence[Result],
     worker: str,
     now: datetime,
     rules: BreakerRules,
 ) -> Health:
-    """Fold results into the provider's breaker; returns the state after them."""
-    row = _locked(session, provider, now)
+    """Fold results into the breaker of `row` (locked); returns the state after them."""
     health = _health(row)
     after = health
     for result in results:

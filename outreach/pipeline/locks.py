@@ -28,7 +28,13 @@ def lock_debtors(session: Session, message_ids: Sequence[int]) -> None:
     debtor_ids = sorted(
         set(session.scalars(select(Message.debtor_id).where(Message.id.in_(message_ids))))
     )
-    for debtor_id in debtor_ids:
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEBTOR_LOCK_BASE + debtor_id}
-        )
+    if not debtor_ids:
+        return
+    # One statement for the batch: the subquery's order is the order the locks are taken.
+    session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(k) FROM"
+            " (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS keys"
+        ),
+        {"keys": [DEBTOR_LOCK_BASE + d for d in debtor_ids]},
+    )

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from outreach.channels.base import OutboundMessage
-from outreach.compliance import candidate_zones, evaluate
+from outreach.compliance import evaluate
 from outreach.compliance.content import check_content, is_first_communication
 from outreach.compliance.places import places
 from outreach.compliance.policy import Policy
@@ -27,6 +27,7 @@ from outreach.config.campaigns import Campaign, Step
 from outreach.db import outbox
 from outreach.db.models import Enrollment, Message
 from outreach.db.outbox import Changes, Transition
+from outreach.db.rows import MessageRow
 from outreach.pipeline.compose import Composer
 from outreach.pipeline.contacts import CONTACT_KIND, choose_contact
 from outreach.pipeline.snapshot import BatchContext
@@ -106,7 +107,7 @@ class Preparer:
     cause: str
 
     def prepare(
-        self, batch: BatchContext, message: Message, now: datetime, stopped: dict[int, str]
+        self, batch: BatchContext, message: MessageRow, now: datetime, stopped: dict[int, str]
     ) -> Send | Transition:
         """Check and render `message`. A stop condition met adds its enrollment to `stopped`
         (enrollment id -> reason); an allowed send joins the debtor's history in `batch`, so
@@ -158,7 +159,7 @@ class Preparer:
         if point is None:
             return finish(MessageState.SKIPPED, f"no {CONTACT_KIND[step.channel]} on file")
 
-        zones = candidate_zones(debtor_snap)
+        zones = batch.zones(message.debtor_id)
         history = batch.history.setdefault(message.debtor_id, [])
         to = point.value if point.kind != "address" else None
         try:
@@ -245,7 +246,7 @@ class Preparer:
         )
 
 
-def _adhoc_step(message: Message) -> Step:
+def _adhoc_step(message: MessageRow) -> Step:
     """A message planned outside any campaign (a promise follow-up, an agent's message) is
     its own one-step plan: channel, template and kind come from the row."""
     return Step.model_construct(

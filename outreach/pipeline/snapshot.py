@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.compliance.policy import Policy
+from outreach.compliance.timezones import candidate_zones
 from outreach.compliance.types import (
     AccountSnapshot,
     Contact,
@@ -28,6 +29,16 @@ from outreach.compliance.types import (
 )
 from outreach.db.casework import Call, Promise
 from outreach.db.models import Account, ContactPoint, Debtor, Enrollment, Hold, Message
+from outreach.db.rows import (
+    AccountRow,
+    DebtorRow,
+    EnrollmentRow,
+    HoldRow,
+    MessageRow,
+    PointRow,
+    load_rows,
+    select_rows,
+)
 from outreach.vocabulary import CONTACT_STATES, WEEKDAYS, MessageKind
 
 RESPONSE_KINDS: tuple[str, ...] = tuple(Policy().responses)
@@ -35,16 +46,17 @@ RESPONSE_KINDS: tuple[str, ...] = tuple(Policy().responses)
 
 @dataclass
 class BatchContext:
-    messages: list[Message]
-    debtors: dict[int, Debtor]
-    accounts: dict[int, Account]
-    enrollments: dict[int, Enrollment]
-    contact_points: dict[int, list[ContactPoint]]
-    holds: dict[int, list[Hold]]  # by debtor
+    messages: list[MessageRow]
+    debtors: dict[int, DebtorRow]
+    accounts: dict[int, AccountRow]
+    enrollments: dict[int, EnrollmentRow]
+    contact_points: dict[int, list[PointRow]]
+    holds: dict[int, list[HoldRow]]  # by debtor
     history: dict[int, list[Contact]]  # by debtor
     validation_sent: dict[int, datetime]  # account id -> when its validation notice went out
     promises: dict[int, date] = field(default_factory=dict)  # account id -> open promise due
     _debtor_snapshots: dict[int, DebtorSnapshot] = field(default_factory=dict)
+    _zones: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def debtor_snapshot(self, debtor_id: int) -> DebtorSnapshot:
         snap = self._debtor_snapshots.get(debtor_id)
@@ -55,6 +67,39 @@ class BatchContext:
                 self.holds.get(debtor_id, []),
             )
         return snap
+
+    def zones(self, debtor_id: int) -> tuple[str, ...]:
+        """The debtor's candidate zones, worked out once per batch (phone parsing is the
+        costly part of a check)."""
+        zones = self._zones.get(debtor_id)
+        if zones is None:
+            zones = self._zones[debtor_id] = candidate_zones(self.debtor_snapshot(debtor_id))
+        return zones
+
+    def evidence(self) -> dict[int, tuple[object, ...]]:
+        """Per debtor, everything a check of their messages reads, as one comparable value.
+        A debtor whose evidence is the same in a batch read again later gets the same
+        answers from the checks (they are pure), so their earlier decisions still hold."""
+        messages: dict[int, list[MessageRow]] = defaultdict(list)
+        for m in self.messages:
+            messages[m.debtor_id].append(m)
+        out: dict[int, tuple[object, ...]] = {}
+        for debtor_id in self.debtors.keys() | messages.keys():
+            mine = messages.get(debtor_id, [])
+            accounts = sorted({m.account_id for m in mine if m.account_id is not None})
+            enrollments = sorted({m.enrollment_id for m in mine if m.enrollment_id is not None})
+            out[debtor_id] = (
+                self.debtors.get(debtor_id),
+                tuple(mine),
+                tuple(self.contact_points.get(debtor_id, ())),
+                tuple(self.holds.get(debtor_id, ())),
+                tuple(self.history.get(debtor_id, ())),
+                tuple(self.accounts.get(a) for a in accounts),
+                tuple(self.validation_sent.get(a) for a in accounts),
+                tuple(self.promises.get(a) for a in accounts),
+                tuple(self.enrollments.get(e) for e in enrollments),
+            )
+        return out
 
     def account_snapshot(self, account_id: int | None, debtor_id: int) -> AccountSnapshot:
         if account_id is None:
@@ -80,7 +125,7 @@ class BatchContext:
 
 
 def _debtor_snapshot(
-    debtor: Debtor, points: Sequence[ContactPoint], holds: Sequence[Hold]
+    debtor: DebtorRow, points: Sequence[PointRow], holds: Sequence[HoldRow]
 ) -> DebtorSnapshot:
     address = next((p for p in points if p.kind == "address" and p.address), None)
     opted_out = frozenset(
@@ -125,7 +170,11 @@ def load_batch(
     """The batch's rows and snapshots; `exclude_kinds` are message kinds that are not
     contacts (pass the policy's `responses`)."""
     messages = list(
-        session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id))
+        load_rows(
+            session,
+            MessageRow,
+            select_rows(MessageRow).where(Message.id.in_(message_ids)).order_by(Message.id),
+        )
     )
     return _load(
         session,
@@ -154,7 +203,7 @@ def load_debtor(
 
 def _load(
     session: Session,
-    messages: list[Message],
+    messages: list[MessageRow],
     debtor_ids: list[int],
     account_ids: list[int],
     now: datetime,
@@ -163,22 +212,40 @@ def _load(
 ) -> BatchContext:
     enrollment_ids = sorted({m.enrollment_id for m in messages if m.enrollment_id is not None})
 
-    debtors = {d.id: d for d in session.scalars(select(Debtor).where(Debtor.id.in_(debtor_ids)))}
+    debtors = {
+        d.id: d
+        for d in load_rows(
+            session, DebtorRow, select_rows(DebtorRow).where(Debtor.id.in_(debtor_ids))
+        )
+    }
     accounts = {
-        a.id: a for a in session.scalars(select(Account).where(Account.id.in_(account_ids)))
+        a.id: a
+        for a in load_rows(
+            session, AccountRow, select_rows(AccountRow).where(Account.id.in_(account_ids))
+        )
     }
     enrollments = {
         e.id: e
-        for e in session.scalars(select(Enrollment).where(Enrollment.id.in_(enrollment_ids)))
+        for e in load_rows(
+            session,
+            EnrollmentRow,
+            select_rows(EnrollmentRow).where(Enrollment.id.in_(enrollment_ids)),
+        )
     }
-    points: dict[int, list[ContactPoint]] = defaultdict(list)
-    for cp in session.scalars(
-        select(ContactPoint).where(ContactPoint.debtor_id.in_(debtor_ids)).order_by(ContactPoint.id)
+    points: dict[int, list[PointRow]] = defaultdict(list)
+    for cp in load_rows(
+        session,
+        PointRow,
+        select_rows(PointRow)
+        .where(ContactPoint.debtor_id.in_(debtor_ids))
+        .order_by(ContactPoint.id),
     ):
         points[cp.debtor_id].append(cp)
-    holds: dict[int, list[Hold]] = defaultdict(list)
-    for hold in session.scalars(
-        select(Hold).where(Hold.debtor_id.in_(debtor_ids), Hold.released_at.is_(None))
+    holds: dict[int, list[HoldRow]] = defaultdict(list)
+    for hold in load_rows(
+        session,
+        HoldRow,
+        select_rows(HoldRow).where(Hold.debtor_id.in_(debtor_ids), Hold.released_at.is_(None)),
     ):
         holds[hold.debtor_id].append(hold)
 

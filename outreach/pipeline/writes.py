@@ -24,6 +24,7 @@ from outreach.channels.base import SendResult, SendStatus
 from outreach.clock import Clock
 from outreach.db import outbox
 from outreach.db.outbox import Transition
+from outreach.db.workers import ProviderHealth
 from outreach.pipeline import health, pacing
 from outreach.pipeline.breaker import BreakerRules
 from outreach.pipeline.health import Provider
@@ -102,11 +103,14 @@ class Writes:
         refused: list[tuple[int, Send]] = []
         with self.factory.begin() as session:
             for provider in sorted(set(starts) | set(records), key=lambda p: p.key):
+                row = health.lock(session, provider, now)
                 if records[provider]:
                     results = [_health_result(r.result) for _, r in records[provider]]
-                    health.report(session, provider, results, self.worker_id, now, self.breaker)
+                    health.report(session, row, results, self.worker_id, now, self.breaker)
                 if starts[provider]:
-                    self._admit(session, provider, starts[provider], now, wall, out, going, refused)
+                    self._admit(
+                        session, provider, row, starts[provider], now, wall, out, going, refused
+                    )
             releases = [
                 (i, op.send.release(self.cause, op.reason))
                 for i, op in enumerate(ops)
@@ -148,6 +152,7 @@ class Writes:
         self,
         session: Session,
         provider: Provider,
+        row: ProviderHealth,
         wanted: list[tuple[int, Start]],
         now: datetime,
         wall: float,
@@ -158,10 +163,10 @@ class Writes:
         """The breaker first, then the rate limit: admitted sends whose slot has come go."""
         fresh = [(i, op) for i, op in wanted if op.reserved is None]
         waited = [(i, op) for i, op in wanted if op.reserved is not None]
-        n = health.admit(session, provider, len(fresh), self.worker_id, now, self.breaker)
+        n = health.admit(session, row, len(fresh), self.worker_id, now, self.breaker)
         refused += [(i, op.send) for i, op in fresh[n:]]
         fresh = fresh[:n]
-        if waited and not health.still_admits(session, provider, self.worker_id):
+        if waited and not health.still_admits(row, self.worker_id):
             refused += [(i, op.send) for i, op in waited]
             waited = []
         going += [(i, op.send) for i, op in waited]

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach.compliance import Attempt, Decision, Policy, Verdict, candidate_zones, evaluate
-from outreach.db.models import Account
+from outreach.compliance import Attempt, Decision, Policy, Verdict, evaluate
+from outreach.db.rows import AccountRow
 from outreach.pipeline.contacts import CONTACT_KIND, choose_contact
 from outreach.pipeline.snapshot import load_debtor
 from outreach.vocabulary import ContactChannel
@@ -55,9 +55,9 @@ def next_contacts(
     accounts = sorted(
         (a for a in batch.accounts.values() if a.status == "open"), key=lambda a: a.id
     )
-    targets: list[Account | None] = list(accounts) or [None]
+    targets: list[AccountRow | None] = list(accounts) or [None]
     debtor = batch.debtor_snapshot(debtor_id)
-    zones = candidate_zones(debtor)
+    zones = batch.zones(debtor_id)
     history = batch.history.get(debtor_id, [])
     points = batch.contact_points.get(debtor_id, [])
     out = []
@@ -82,7 +82,7 @@ def next_contacts(
     return out
 
 
-def _none(channel: str, account: Account | None) -> NextContact:
+def _none(channel: str, account: AccountRow | None) -> NextContact:
     return NextContact(
         channel,
         account.id if account else None,
@@ -96,7 +96,7 @@ def _none(channel: str, account: Account | None) -> NextContact:
 
 
 def _answer(
-    channel: str, account: Account | None, to: str, decision: Decision, now: datetime
+    channel: str, account: AccountRow | None, to: str, decision: Decision, now: datetime
 ) -> NextContact:
     at = {Verdict.ALLOW: now, Verdict.DEFER: decision.not_before}.get(decision.verdict)
     return NextContact(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from outreach.channels.base import PostalAddress
 from outreach.compliance import validation_period_end
 from outreach.config.settings import AgencySettings
-from outreach.db.models import Account, ContactPoint, Debtor
+from outreach.db.rows import AccountRow, DebtorRow, PointRow
 from outreach.masking import mask
 from outreach.render import context as rc
 
@@ -36,10 +36,10 @@ def local_today(now: datetime, zones: tuple[str, ...]) -> date:
 
 def build_context(
     *,
-    debtor: Debtor,
-    account: Account | None,
+    debtor: DebtorRow,
+    account: AccountRow | None,
     agency: AgencySettings,
-    address: ContactPoint | None,
+    address: PointRow | None,
     links: rc.Links,
     today: date,
     validation_sent_on: date | None,

@@ -15,7 +15,7 @@ import outreach.db.models  # noqa: F401 - the audit table's foreign keys name it
 from outreach.cli.common import console
 from outreach.db.engine import session_factory
 from outreach.pipeline.breaker import BreakerRules
-from outreach.pipeline.health import Provider, Result, report
+from outreach.pipeline.health import Provider, Result, lock, report
 from outreach.pipeline.workers import beat
 from tests.cli.conftest import invoke
 
@@ -31,7 +31,7 @@ def test_an_open_breaker_and_the_workers_as_tables_and_json(
     factory = session_factory(engine)
     with factory.begin() as session:
         failures = [Result(True, "connection refused by +12125550143")] * 2
-        report(session, SMS, failures, "w1", opened, rules)
+        report(session, lock(session, SMS, opened), failures, "w1", opened, rules)
         beat(session, "w1", ["sms", "email"], "running", opened)
         beat(session, "w0", ["letter"], "stopped", opened - timedelta(hours=2))
 

@@ -4,15 +4,22 @@ drains it (in-flight sends finish, the rest goes back to planned, exit 0)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import signal
+import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
+from outreach.db.models import MessageEvent
+from outreach.db.workers import Worker
 from tests.conftest import free_port
 from tests.worker_harness import FROM, seed, site
 
@@ -171,11 +178,13 @@ async def test_a_500_storm_opens_the_breaker_and_everything_else_is_sent_once_af
         "scheduler": {"concurrency": {"sms": concurrency, "email": 4, "letter": 1}},
     }
     async with site(tmp_path, db_url, **overrides) as s:
+        for i in range(workers):
+            await s.start(f"s{i}")
+        # The storm starts once both are up (a loaded machine can take seconds to start one).
+        await s.wait_for(lambda: len(_running(s)) == workers, timeout=60)
         await s.fault("twilio/storm", seconds=6, status=500, code=500)
         began = time.monotonic()
         seed(s.engine, sms=200, email=0)
-        for i in range(workers):
-            await s.start(f"s{i}")
         states = await s.settled(200, timeout=90)
         elapsed = time.monotonic() - began
         assert await s.stop_all() == {f"s{i}": 0 for i in range(workers)}
@@ -218,3 +227,94 @@ async def test_retry_after_holds_every_worker_off_that_sender(tmp_path: Path, db
         print(f"\nfirst send after the 429: {(after[0] - refused_at).total_seconds():.2f}s later")
         assert len(received) == 12 and s.states() == {"sent": 12}
         assert after and (after[0] - refused_at).total_seconds() >= 10 - 0.3
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of `pid`, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        state, ppid = stat.rpartition(")")[2].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            found.append(int(entry))
+    return sorted(found)
+
+
+def _running(s: Any) -> set[str]:
+    """The ids of the workers whose heartbeat says running."""
+    with s.engine.connect() as conn:
+        return set(conn.scalars(select(Worker.id).where(Worker.state == "running")))
+
+
+def _senders(s: Any) -> Counter[str]:
+    """How many sends each worker id committed (the `sending` events' causes)."""
+    with s.engine.connect() as conn:
+        rows = conn.execute(
+            select(MessageEvent.cause, func.count())
+            .where(MessageEvent.to_state == "sending")
+            .group_by(MessageEvent.cause)
+        )
+        return Counter({cause.removeprefix("dispatcher:"): n for cause, n in rows})
+
+
+async def test_processes_share_the_backlog_restart_a_dead_one_and_drain_together(
+    tmp_path: Path, db_url: str
+) -> None:
+    """`--processes 2`: two worker processes send the backlog between them, each message
+    once; one killed with -9 is started again under a new id; SIGTERM to the parent drains
+    both and exits 0."""
+    overrides = {"sms": {"max_per_second": 50}}  # a few seconds' work: both children take part
+    async with site(tmp_path, db_url, **overrides) as s:
+        seed(s.engine, sms=150, email=50)
+        parent = await s.start("pool", "--processes", "2")
+        await s.wait_for(lambda: len(_children(parent.pid)) == 2, timeout=30)
+        assert await s.settled(200, timeout=90) == {"sent": 200}, s.log("pool")
+        assert len(s.deliveries()) == 200 and set(s.deliveries().values()) == {1}
+        assert set(_senders(s)) == {"pool.1-1", "pool.1-2"}, _senders(s)
+
+        victim = _children(parent.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        await s.wait_for(lambda: bool(_running(s) & {"pool.1-1-2", "pool.1-2-2"}), timeout=30)
+        assert victim not in _children(parent.pid) and len(_children(parent.pid)) == 2
+        seed(s.engine, sms=100, email=0, first_id=1001)
+        assert await s.settled(300, timeout=90) == {"sent": 300}, s.log("pool")
+        assert len(s.deliveries()) == 300 and set(s.deliveries().values()) == {1}
+
+        assert await s.stop_all(signal.SIGTERM) == {"pool": 0}, s.log("pool")
+        log = s.log("pool")
+        assert "restarting it" in log
+        assert log.count("drained in") == 2, log
+        assert _children(parent.pid) == []
+
+
+async def test_processes_once_report_the_sum_of_their_work(tmp_path: Path, db_url: str) -> None:
+    """`--processes 2 --once`: both plan and send what is due, once, and one JSON report
+    adds up what they did."""
+    async with site(tmp_path, db_url) as s:
+        seed(s.engine, sms=60, email=60)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "from outreach.cli.main import main; main()",
+            "--config-dir",
+            str(s.config_dir),
+            "worker",
+            "--processes",
+            "2",
+            "--once",
+            env=s.env(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=s.dir,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+        assert process.returncode == 0, err.decode()
+        report = json.loads(out)
+        assert report["planned"] == 120 and report["claimed"] == 120 and report["sent"] == 120
+        assert s.states() == {"sent": 120}
+        assert len(s.deliveries()) == 120 and set(s.deliveries().values()) == {1}

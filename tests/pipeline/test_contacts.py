@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from outreach.db.models import ContactPoint
+from outreach.db.rows import PointRow
 from outreach.pipeline.contacts import choose_contact
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+POINT: dict[str, Any] = {
+    "debtor_id": 1,
+    "address": None,
+    "consent": "unknown",
+    "opted_out_at": None,
+    "undeliverable_at": None,
+}
 
 
-def _point(id: int, kind: str, value: str, label: str | None, **extra: object) -> ContactPoint:
-    return ContactPoint(id=id, debtor_id=1, kind=kind, value=value, label=label, **extra)
+def _point(id: int, kind: str, value: str, label: str | None, **extra: Any) -> PointRow:
+    return PointRow(**{**POINT, "id": id, "kind": kind, "value": value, "label": label, **extra})
 
 
 PHONES = [

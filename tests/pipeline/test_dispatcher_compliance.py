@@ -10,9 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from outreach.actions.casework import record_call
+from outreach.actions.holds import set_hold
 from outreach.actions.messages import plan_message
 from outreach.actions.money import record_promise
 from outreach.actions.stated_times import add_inconvenient_time
@@ -20,7 +23,7 @@ from outreach.clock import SimulatedClock
 from outreach.compliance.sms import sms_segments
 from outreach.config.loader import Config
 from outreach.db.models import Account, Debtor, Message
-from outreach.pipeline.snapshot import load_batch
+from outreach.pipeline.snapshot import BatchContext, load_batch
 from outreach.render.environment import PACKAGE_TEMPLATES, Renderer
 from outreach.vocabulary import MessageState
 from tests.factories import add_debtor
@@ -289,3 +292,52 @@ def test_snapshot_loads_calls_promises_stated_times_and_consent(
         "sms",
     )
     assert PHONE in snap.consented
+
+
+async def test_a_hold_placed_while_the_batch_renders_is_honoured(
+    config: Config,
+    engine: Engine,
+    clock: SimulatedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batch is rendered outside the write transaction; a cease that arrives meanwhile
+    is seen when the batch is read again under the lock, and the message is blocked."""
+    async with pipeline(config, engine, clock, tmp_path) as p:
+        changed_id, changed_account = add_debtor(
+            p.runtime.factory,
+            p.clock.now() - timedelta(days=30),
+            phones=[("+12155550199", "mobile")],
+            emails=[],
+            address=PHILADELPHIA,
+        )
+        calm_id, calm_account = debtor(p)
+        changed = plan_sms(p, changed_id, changed_account)
+        calm = plan_sms(p, calm_id, calm_account)
+        dispatcher = p.dispatcher()
+        renders: list[str] = []
+        real_render = p.runtime.renderer.render
+        monkeypatch.setattr(
+            p.runtime.renderer,
+            "render",
+            lambda name, context: renders.append(name) or real_render(name, context),
+        )
+        real_load = dispatcher._load
+        loads = 0
+
+        def load_then_cease(session: Session, ids: list[int], now: datetime) -> BatchContext:
+            nonlocal loads
+            batch = real_load(session, ids, now)
+            loads += 1
+            if loads == 1:  # the read before rendering: the debtor asks us to stop meanwhile
+                with p.runtime.factory.begin() as other:
+                    set_hold(other, now, "test", debtor_id=changed_id, kind="cease")
+            return batch
+
+        monkeypatch.setattr(dispatcher, "_load", load_then_cease)
+        await dispatcher.run_until_idle()
+        assert message(p, changed).state == MessageState.BLOCKED
+        assert message(p, calm).state == MessageState.SENT
+        assert [r["form"]["To"] for r in p.sandbox.twilio.requests] == [PHONE]
+        # The unchanged debtor's message was rendered once; the changed one checked again.
+        assert len(renders) == 2

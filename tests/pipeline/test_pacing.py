@@ -49,19 +49,22 @@ def test_breaker_rows_are_shared_audited_and_limit_claims(engine: Engine) -> Non
     rules = BreakerRules(consecutive_failures=2, open_seconds=10)
     with factory.begin() as session:
         assert health.admission(session, [SMS.key], NOW) == {SMS.key: None}
-        assert health.admit(session, SMS, 5, "w1", NOW, rules) == 5
-        health.report(session, SMS, [Result(True, "500: down")] * 2, "w1", NOW, rules)
+        row = health.lock(session, SMS, NOW)
+        assert health.admit(session, row, 5, "w1", NOW, rules) == 5
+        health.report(session, row, [Result(True, "500: down")] * 2, "w1", NOW, rules)
     with factory.begin() as session:  # another worker sees it open
-        assert health.admit(session, SMS, 5, "w2", NOW, rules) == 0
+        assert health.admit(session, health.lock(session, SMS, NOW), 5, "w2", NOW, rules) == 0
         assert health.admission(session, [SMS.key], NOW) == {SMS.key: 0}
     later = NOW + timedelta(seconds=10)
     with factory.begin() as session:
         assert health.admission(session, [SMS.key], later) == {SMS.key: 1}
-        assert health.admit(session, SMS, 5, "w2", later, rules) == 1  # w2's trial
-        assert health.admit(session, SMS, 5, "w1", later, rules) == 0
-        health.report(session, SMS, [Result(False)], "w2", later, rules)
+        row = health.lock(session, SMS, later)
+        assert health.admit(session, row, 5, "w2", later, rules) == 1  # w2's trial
+        assert health.admit(session, row, 5, "w1", later, rules) == 0
+        assert not health.still_admits(row, "w1") and health.still_admits(row, "w2")
+        health.report(session, row, [Result(False)], "w2", later, rules)
     with factory.begin() as session:
-        assert health.admit(session, SMS, 5, "w1", later, rules) == 5
+        assert health.admit(session, health.lock(session, SMS, later), 5, "w1", later, rules) == 5
         actions = session.scalars(
             select(AuditEvent.action).where(AuditEvent.subject == SMS.key).order_by(AuditEvent.id)
         ).all()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from outreach.clock import SimulatedClock
 from outreach.db.engine import session_factory
 from outreach.pipeline.breaker import BreakerRules
-from outreach.pipeline.health import Provider, Result, admit, report
+from outreach.pipeline.health import Provider, Result, admit, lock, report
 from outreach.pipeline.workers import beat
 from outreach.queries.health import engine_health
 from outreach.queries.providers import age_text, providers, workers
@@ -25,12 +25,19 @@ REFUSED = "Twilio 500 for +12125550143: internal error"
 
 def _fail(factory: sessionmaker[Session], clock: SimulatedClock, worker: str, n: int = 1) -> None:
     with factory.begin() as session:
-        report(session, SMS, [Result(True, REFUSED)] * n, worker, clock.now(), RULES)
+        report(
+            session,
+            lock(session, SMS, clock.now()),
+            [Result(True, REFUSED)] * n,
+            worker,
+            clock.now(),
+            RULES,
+        )
 
 
 def _trial(factory: sessionmaker[Session], clock: SimulatedClock, worker: str) -> int:
     with factory.begin() as session:
-        return admit(session, SMS, 10, worker, clock.now(), RULES)
+        return admit(session, lock(session, SMS, clock.now()), 10, worker, clock.now(), RULES)
 
 
 def test_an_open_breaker_shows_its_rest_its_trial_and_its_masked_error(
@@ -40,7 +47,9 @@ def test_an_open_breaker_shows_its_rest_its_trial_and_its_masked_error(
     with factory() as session:
         assert providers(session, clock.now()) == []
     with factory.begin() as session:
-        report(session, EMAIL, [Result(False)], "w1", clock.now(), RULES)
+        report(
+            session, lock(session, EMAIL, clock.now()), [Result(False)], "w1", clock.now(), RULES
+        )
     opened = clock.now()
     _fail(factory, clock, "w1", 2)
 
@@ -102,8 +111,17 @@ def test_events_are_the_newest_few_of_each_provider(engine: Engine, clock: Simul
     clock.advance(timedelta(seconds=400))
     _trial(factory, clock, "w1")
     with factory.begin() as session:
-        report(session, SMS, [Result(False)], "w1", clock.now(), RULES)  # the trial passed
-        report(session, EMAIL, [Result(True, "refused")] * 2, "w3", clock.now(), RULES)
+        report(
+            session, lock(session, SMS, clock.now()), [Result(False)], "w1", clock.now(), RULES
+        )  # the trial passed
+        report(
+            session,
+            lock(session, EMAIL, clock.now()),
+            [Result(True, "refused")] * 2,
+            "w3",
+            clock.now(),
+            RULES,
+        )
 
     with factory() as session:
         by_key = {p.key: p for p in providers(session, clock.now())}

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from outreach.clock import SimulatedClock
 from outreach.pipeline.breaker import BreakerRules
-from outreach.pipeline.health import Provider, Result, admit, report
+from outreach.pipeline.health import Provider, Result, admit, lock, report
 from outreach.pipeline.workers import beat
 from outreach.runtime import Runtime
 from tests.console_helpers import add_user, token_for
@@ -31,11 +31,21 @@ def test_agents_read_breakers_and_workers(
     opened = runtime.clock.now()
     with runtime.factory.begin() as session:
         failures = [Result(True, "HTTP 500 for maria@example.com")] * 2
-        report(session, SMS, failures, "w1", opened, RULES)
+        report(session, lock(session, SMS, opened), failures, "w1", opened, RULES)
         beat(session, "w1", ["sms"], "running", opened)
     clock.advance(timedelta(seconds=15))
     with runtime.factory.begin() as session:
-        assert admit(session, SMS, 5, "w1", runtime.clock.now(), RULES) == 1  # the trial
+        assert (
+            admit(
+                session,
+                lock(session, SMS, runtime.clock.now()),
+                5,
+                "w1",
+                runtime.clock.now(),
+                RULES,
+            )
+            == 1
+        )  # the trial
 
     agent = add_user(runtime, "agent1", "agent")
     client = TestClient(ops.app, headers={"Authorization": f"Bearer {token_for(runtime, agent)}"})

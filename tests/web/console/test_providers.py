@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from outreach.clock import SimulatedClock
 from outreach.pipeline.breaker import BreakerRules
-from outreach.pipeline.health import Provider, Result, report
+from outreach.pipeline.health import Provider, Result, lock, report
 from outreach.pipeline.workers import beat
 from outreach.runtime import Runtime
 from tests.console_helpers import add_user, sign_in
@@ -32,8 +32,8 @@ def test_the_page_shows_an_open_breaker_and_the_workers(
     rules = BreakerRules(consecutive_failures=2)
     with runtime.factory.begin() as session:
         failures = [Result(True, "Twilio 500 for +12125550143")] * 2
-        report(session, SMS, failures, "w1", opened, rules)
-        report(session, EMAIL, [Result(False)], "w1", opened, rules)
+        report(session, lock(session, SMS, opened), failures, "w1", opened, rules)
+        report(session, lock(session, EMAIL, opened), [Result(False)], "w1", opened, rules)
         beat(session, "w1", ["sms", "email"], "running", opened)
         beat(session, "w0", ["letter"], "lost", opened - timedelta(hours=1))
     clock.advance(timedelta(seconds=42))
