@@ -12,31 +12,31 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.channels.base import Channel
-from outreach.channels.twilio_lookup import build_lookup
 from outreach.clock import Clock
 from outreach.config.files import ConfigError
 from outreach.config.loader import Config
 from outreach.config.settings import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
 from outreach.db.engine import make_engine, session_factory, upgrade
-from outreach.inbound.bounces import bounce_source
-from outreach.inbound.settle import settle_unknowns
 from outreach.links import LinkBuilder
-from outreach.pipeline.breaker import BreakerRules
-from outreach.pipeline.dispatcher import Dispatcher, DispatcherSettings, default_worker_id
 from outreach.pipeline.health import Provider
-from outreach.pipeline.scheduler import OutreachScheduler
 from outreach.render.environment import renderer_for
-from outreach.sandbox.admin import SANDBOX_TWILIO_PREFIX, install_sandbox
-from outreach.sandbox.faults import FaultInjector
-from outreach.sandbox.server import running_server
-from outreach.sandbox.smtp_catcher import SmtpCatcher
-from outreach.sandbox.twilio_api import TwilioSandboxStore
+
+# What only a worker or the stand-ins need is imported where they start (issue 11): a
+# command that reads the database (`outreach log`, `users`, `providers`) never loads the web
+# framework, twilio, aiohttp, APScheduler or the SMTP catcher (aiosmtpd); a worker whose
+# channels go to real providers never loads the stand-ins.
+if TYPE_CHECKING:
+    from outreach.channels.base import Channel
+    from outreach.pipeline.dispatcher import Dispatcher
+    from outreach.pipeline.scheduler import OutreachScheduler
+    from outreach.sandbox.faults import FaultInjector
+    from outreach.sandbox.smtp_catcher import SmtpCatcher
+    from outreach.sandbox.twilio_api import TwilioSandboxStore
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ class Runtime:
         worker_id: str | None = None,
         concurrency: int | None = None,
     ) -> Dispatcher:
+        from outreach.pipeline.breaker import BreakerRules
+        from outreach.pipeline.dispatcher import Dispatcher, DispatcherSettings, default_worker_id
+
         s = self.config.file.scheduler
         b = self.config.file.breaker
         return Dispatcher(
@@ -138,6 +141,10 @@ async def running_worker(
     settling of unknown SMS through Twilio's API) for the block; on the way out the
     dispatcher drains within `[scheduler] drain_seconds`. The same for `outreach worker` and
     the all-in-one `outreach serve`. `sms_base_url`: the sandbox stand-in, in sandbox mode."""
+    from outreach.inbound.bounces import bounce_source
+    from outreach.inbound.settle import settle_unknowns
+    from outreach.pipeline.scheduler import OutreachScheduler
+
     config = runtime.config
     s = config.file.scheduler
     scheduler = OutreachScheduler(
@@ -156,6 +163,8 @@ async def running_worker(
         scheduler.every(config.file.inbound.bounce_poll_seconds, read_bounces, "bounces")
     lookup = None
     if "sms" in channels and (config.file.sms.mode != "sandbox" or sms_base_url):
+        from outreach.channels.twilio_lookup import build_lookup
+
         lookup = build_lookup(config, sms_base_url=sms_base_url)
         found = lookup
 
@@ -196,6 +205,8 @@ def sandbox_credentials(config: Config) -> tuple[str, str]:
 
 
 def twilio_store(config: Config) -> TwilioSandboxStore:
+    from outreach.sandbox.twilio_api import TwilioSandboxStore
+
     return TwilioSandboxStore(Path(config.file.sandbox.dir), *sandbox_credentials(config))
 
 
@@ -207,6 +218,8 @@ async def smtp_catcher(
     host: str = "127.0.0.1",
     faults: FaultInjector | None = None,
 ) -> AsyncIterator[SmtpCatcher]:
+    from outreach.sandbox.smtp_catcher import SmtpCatcher
+
     catcher = SmtpCatcher(
         Path(config.file.sandbox.dir) / "mail",
         host=host,
@@ -243,6 +256,11 @@ async def standalone_sandbox(
             )
             sandbox.smtp_port = sandbox.smtp.port
         if sms:
+            from fastapi import FastAPI
+
+            from outreach.sandbox.admin import SANDBOX_TWILIO_PREFIX, install_sandbox
+            from outreach.sandbox.server import running_server
+
             sandbox.twilio = twilio_store(config)
             app = FastAPI(title="outreach sandbox")
             install_sandbox(app, sandbox.twilio, sandbox.smtp.faults if sandbox.smtp else None)

@@ -37,7 +37,7 @@ def bounces_process(ctx: click.Context, maildir: Path | None, as_json: bool) -> 
     if as_json:
         click.echo(json.dumps(asdict(report)))
     else:
-        console.print(
+        console().print(
             f"{report.read} read: {report.hard} hard, {report.soft} soft, "
             f"{report.duplicates} already processed, {report.not_dsn} not DSNs"
         )

@@ -11,28 +11,43 @@ naming `outreach migrate` when it is missing or behind, so upgrading stays a del
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from outreach.clock import SystemClock
-from outreach.config.files import ConfigError
-from outreach.config.loader import Config, config_directory
+from outreach.config.errors import ConfigError, config_directory
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
     from sqlalchemy import Engine
 
+    from outreach.config.loader import Config
     from outreach.db.engine import SchemaStatus
     from outreach.runtime import Runtime
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
-console = Console()
-err = Console(stderr=True)
+
+@cache
+def console() -> Console:
+    """Standard output's rich console, made on first use (`outreach compliance explain`
+    prints plain JSON and never pays for importing rich)."""
+    from rich.console import Console
+
+    return Console()
+
+
+@cache
+def err() -> Console:
+    """Standard error's rich console, made on first use."""
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 class BadInput(click.ClickException):
@@ -69,6 +84,8 @@ def config_dir(ctx: click.Context) -> Path:
 
 def load_config(ctx: click.Context) -> Config:
     """The whole configuration, validated; any error in it is bad input."""
+    from outreach.config.loader import Config
+
     try:
         config = Config(config_dir(ctx))
         config.validate_all()
@@ -146,11 +163,13 @@ def require_schema(engine: Engine, url: str) -> None:
 
 def progress_bar(quiet: bool) -> Progress:
     """A progress bar on stderr, shown only on a terminal and unless `quiet`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
-        disable=quiet or not err.is_terminal,
+        console=err(),
+        disable=quiet or not err().is_terminal,
     )

@@ -70,7 +70,7 @@ def demo(ctx: click.Context, days: int, directory: Path, portfolio: Path | None)
 
 def _print_summary(summary: DemoSummary) -> None:
     imp = summary.imported
-    console.print(
+    console().print(
         f"\nImported {imp.rows} rows: {imp.created} created, {imp.rejected_rows} rejected"
         + "".join(f"\n  line {e.line}: {e.field}: {e.reason}" for e in imp.rejected)
     )
@@ -93,17 +93,17 @@ def _print_summary(summary: DemoSummary) -> None:
             *(str(counts.get(s, 0)) for s in states),
             str(summary.deferrals.get(channel, 0)),
         )
-    console.print(table)
+    console().print(table)
     rules = Table("decision", "rule", "count", title="Deferrals and blocks by rule")
     for key, count in sorted(summary.by_rule.items()):
         verdict, rule = key.split(" ", 1)
         rules.add_row(verdict, rule, str(count))
-    console.print(rules)
+    console().print(rules)
     if summary.skipped_reasons:
         skipped = Table("reason", "count", title="Skipped steps")
         for reason, count in summary.skipped_reasons.most_common():
             skipped.add_row(reason, str(count))
-        console.print(skipped)
-    console.print("\nOutputs:")
+        console().print(skipped)
+    console().print("\nOutputs:")
     for name, where in summary.outputs.items():
-        console.print(f"  {name}: {where}")
+        console().print(f"  {name}: {where}")

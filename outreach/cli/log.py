@@ -82,7 +82,7 @@ def log(
             r["due_at"][:16],
             why or (r["error"] or ""),
         )
-    console.print(table)
+    console().print(table)
 
 
 def _print_inbound(runtime: Runtime, f: LogFilter, as_json: bool) -> None:
@@ -108,4 +108,4 @@ def _print_inbound(runtime: Runtime, f: LogFilter, as_json: bool) -> None:
             r["action"] + (" [inbox]" if r["needs_agent"] else ""),
             ", ".join(map(str, r["replies"])),
         )
-    console.print(table)
+    console().print(table)

@@ -1,29 +1,66 @@
 """The `outreach` command: the root group and its --config-dir, --verbose and --log-format
 options; each command group lives in its own module. Exit codes: 0 success, 1 operational
-failure, 2 bad input."""
+failure, 2 bad input.
+
+The root group is lazy (click's LazyGroup pattern): a command's module is imported when that
+command runs, or when `--help` lists it. The command modules import only click and other
+light modules at the top; what a command needs (the database, the web app, the channels)
+is imported inside it, so `outreach --help` and `outreach compliance explain` start fast."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
-from outreach.cli.bounces import bounces
-from outreach.cli.compliance import compliance
-from outreach.cli.demo import demo
-from outreach.cli.log import log
-from outreach.cli.providers import providers
-from outreach.cli.records import attempts, inconvenient
-from outreach.cli.sandbox import sandbox
-from outreach.cli.serve import run, serve
-from outreach.cli.setup import check, import_, init, migrate
-from outreach.cli.unknowns import unknown
-from outreach.cli.users import users
-from outreach.cli.worker import worker
 from outreach.masking import LOG_FORMATS, configure_logging
 
+# Command name -> "module:attribute" (`outreach --help` lists them sorted, as click does).
+COMMANDS: Mapping[str, str] = {
+    "init": "outreach.cli.setup:init",
+    "migrate": "outreach.cli.setup:migrate",
+    "import": "outreach.cli.setup:import_",
+    "check": "outreach.cli.setup:check",
+    "serve": "outreach.cli.serve:serve",
+    "worker": "outreach.cli.worker:worker",
+    "run": "outreach.cli.serve:run",
+    "log": "outreach.cli.log:log",
+    "bounces": "outreach.cli.bounces:bounces",
+    "demo": "outreach.cli.demo:demo",
+    "sandbox": "outreach.cli.sandbox:sandbox",
+    "users": "outreach.cli.users:users",
+    "compliance": "outreach.cli.compliance:compliance",
+    "attempts": "outreach.cli.records:attempts",
+    "inconvenient": "outreach.cli.records:inconvenient",
+    "unknown": "outreach.cli.unknowns:unknown",
+    "providers": "outreach.cli.providers:providers",
+}
 
-@click.group()
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported by name when first asked for."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.lazy, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute = self.lazy[cmd_name].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
+        return command
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS)
 @click.option(
     "--config-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -45,28 +82,6 @@ def main(ctx: click.Context, config_dir: Path | None, verbose: bool, log_format:
     configure_logging(10 if verbose else 30, log_format)
     ctx.ensure_object(dict)
     ctx.obj["config_dir"] = config_dir
-
-
-for command in (
-    init,
-    migrate,
-    import_,
-    check,
-    serve,
-    worker,
-    run,
-    log,
-    bounces,
-    demo,
-    sandbox,
-    users,
-    compliance,
-    attempts,
-    inconvenient,
-    unknown,
-    providers,
-):
-    main.add_command(command)
 
 
 if __name__ == "__main__":  # `python -m outreach.cli.main`, as the process tests run it

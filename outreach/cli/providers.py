@@ -61,7 +61,7 @@ def providers(ctx: click.Context, as_json: bool) -> None:
             table.add_row(
                 p.key, p.channel, p.state, str(p.consecutive_failures), until, p.last_error or ""
             )
-        console.print(table)
+        console().print(table)
     else:
         click.echo("Providers: no provider has been used yet.")
     if workers:
@@ -75,6 +75,6 @@ def providers(ctx: click.Context, as_json: bool) -> None:
                 read.age_text(w.heartbeat_age_seconds),
                 ",".join(w.channels),
             )
-        console.print(table)
+        console().print(table)
     else:
         click.echo("Workers: no worker has run yet.")

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from outreach.cli.common import BadField, config_dir, require_schema
-from outreach.config.files import ConfigError
-from outreach.config.loader import Config
+from outreach.config.errors import ConfigError
 from outreach.vocabulary import ContactChannel
 
 if TYPE_CHECKING:
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
 
 @contextmanager
 def _session(ctx: click.Context) -> Iterator[Session]:
+    from outreach.config.loader import Config
     from outreach.db.engine import make_engine, session_factory
 
     try:

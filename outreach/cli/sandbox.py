@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from outreach.cli.common import BadInput, Failure, config_dir
-from outreach.config.files import ConfigError
+from outreach.config.errors import ConfigError
 
 TARGET = click.Choice(["twilio", "smtp"])
 

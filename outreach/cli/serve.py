@@ -30,7 +30,7 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool, no_schedule
     from outreach.web.app import create_app
 
     if no_scheduler:
-        err.print("--no-scheduler is deprecated: use --no-worker")
+        err().print("--no-scheduler is deprecated: use --no-worker")
     runtime = load_runtime(ctx, sends=True)
     app = create_app(
         runtime, self_url=f"http://{host}:{port}", run_worker=not (no_worker or no_scheduler)
@@ -75,4 +75,4 @@ def run(ctx: click.Context, once: bool) -> None:
             **dict(report.outcomes),
         }
 
-    console.print_json(data=asyncio.run(go()))
+    console().print_json(data=asyncio.run(go()))

@@ -19,7 +19,7 @@ from outreach.cli.common import (
     progress_bar,
     require_schema,
 )
-from outreach.config.files import ConfigError
+from outreach.config.errors import ConfigError
 
 
 @click.command()
@@ -108,7 +108,7 @@ def import_(ctx: click.Context, file: Path, as_json: bool) -> None:
             )
         )
         return
-    console.print(
+    console().print(
         f"{report.rows} rows: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.rejected_rows} rows rejected"
     )
@@ -141,7 +141,7 @@ def check(ctx: click.Context) -> None:
         for line in errors:
             click.echo(line, err=True)
         sys.exit(EXIT_BAD_INPUT)
-    console.print(
+    console().print(
         f"OK: {len(config.campaigns)} campaigns, {len(config.policy.frequency_caps)} caps, "
         f"{len(runtime.renderer.template_names())} templates render"
     )

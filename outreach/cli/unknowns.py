@@ -71,7 +71,7 @@ def list_(ctx: click.Context, channel: str | None, limit: int, as_json: bool) ->
             r.provider_id or "",
             r.error or "",
         )
-    console.print(table)
+    console().print(table)
 
 
 @unknown.command("resolve")

@@ -5,13 +5,9 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.table import Table
-from sqlalchemy import select
 
-from outreach.actions.audit import ActionError
-from outreach.auth.users import ROLES, create_user, disable_user, find_user, mint_api_token
 from outreach.cli.common import BadInput, console, load_runtime
-from outreach.db.users import User
+from outreach.vocabulary import Role
 
 ACTOR = "cli"
 
@@ -23,13 +19,16 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from standard input (one line)."
 )
 @click.pass_context
 def add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
     """Create a user who can sign in to the console."""
+    from outreach.actions.audit import ActionError
+    from outreach.auth.users import create_user
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -51,6 +50,9 @@ def add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
 @click.pass_context
 def token(ctx: click.Context, name: str, label: str) -> None:
     """Mint an API token for NAME and print it once (only its hash is kept)."""
+    from outreach.actions.audit import ActionError
+    from outreach.auth.users import find_user, mint_api_token
+
     runtime = load_runtime(ctx)
     with runtime.factory.begin() as session:
         user = find_user(session, name)
@@ -67,6 +69,11 @@ def token(ctx: click.Context, name: str, label: str) -> None:
 @click.pass_context
 def list_(ctx: click.Context) -> None:
     """List users."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from outreach.db.users import User
+
     runtime = load_runtime(ctx)
     table = Table("name", "role", "created", "last sign-in", "status")
     with runtime.factory() as session:
@@ -78,7 +85,7 @@ def list_(ctx: click.Context) -> None:
                 f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "",
                 "disabled" if u.disabled_at else "active",
             )
-    console.print(table)
+    console().print(table)
 
 
 @users.command("disable")
@@ -86,6 +93,8 @@ def list_(ctx: click.Context) -> None:
 @click.pass_context
 def disable(ctx: click.Context, name: str) -> None:
     """Disable NAME: their sessions and API tokens stop working at once."""
+    from outreach.auth.users import disable_user, find_user
+
     runtime = load_runtime(ctx)
     with runtime.factory.begin() as session:
         user = find_user(session, name)

@@ -86,7 +86,7 @@ def worker(
         _processes(processes, once)
         return
     if once:
-        console.print_json(data=asyncio.run(_once(runtime, names, worker_id, concurrency)))
+        console().print_json(data=asyncio.run(_once(runtime, names, worker_id, concurrency)))
         return
     asyncio.run(_serve(runtime, names, worker_id, concurrency, metrics_port))
 
@@ -98,7 +98,7 @@ def _processes(n: int, once: bool) -> None:
     argv = processes.current_argv()
     if once:
         code, report = processes.run_once(argv, n)
-        console.print_json(data=report)
+        console().print_json(data=report)
     else:
         log.info("running %d worker processes; SIGTERM drains them all", n)
         code = processes.supervise(argv, n)

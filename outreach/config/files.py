@@ -13,11 +13,9 @@ from pydantic import (
     ValidationError,
 )
 
+from outreach.config.errors import ConfigError as ConfigError  # its home before issue 11
+
 M = TypeVar("M", bound=BaseModel)
-
-
-class ConfigError(Exception):
-    """A configuration file is wrong; the message says where and why."""
 
 
 class Model(BaseModel):

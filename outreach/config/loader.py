@@ -5,14 +5,14 @@ Every error names the file, the field path (with its line where YAML tells us) a
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from outreach.compliance.policy import Policy
 from outreach.config.campaigns import Campaign, load_campaigns
-from outreach.config.files import ConfigError, load_yaml_model
+from outreach.config.errors import ConfigError, config_directory
+from outreach.config.files import load_yaml_model
 from outreach.config.settings import (
     DEV_SECRET_KEY,
     SANDBOX_ACCOUNT_SID,
@@ -20,11 +20,6 @@ from outreach.config.settings import (
     Secrets,
     load_settings_file,
 )
-
-
-def config_directory(given: Path | str | None = None) -> Path:
-    """The configuration folder: `given`, else OUTREACH_CONFIG_DIR, else ./config."""
-    return Path(given or os.environ.get("OUTREACH_CONFIG_DIR") or "config")
 
 
 class Config:

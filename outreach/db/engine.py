@@ -4,6 +4,7 @@ the schema's migrations: `upgrade` (only `outreach migrate`, `init` and the demo
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQLITE_BUSY_MS = 30_000  # how long a SQLite connection waits for another one's write lock
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -27,6 +29,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkin", _sqlite_optimize)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         # Let SQLAlchemy emit BEGIN itself so "begin" above controls the lock mode.
         event.listen(engine, "connect", _sqlite_no_autobegin)
@@ -39,8 +42,28 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cur.execute("PRAGMA analysis_limit=1000")  # ANALYZE samples: milliseconds at any size
     cur.close()
+
+
+def _sqlite_optimize(dbapi_conn: Any, _record: Any) -> None:
+    """Keep the planner's statistics current, as SQLite advises (PRAGMA optimize as a
+    connection is done with): it runs ANALYZE only on the tables this connection read that
+    have no statistics or changed much since, so it is a no-op most times. Without them
+    SQLite prefers an equality on `state` to the claim's partial index
+    ix_messages_due_<channel>, and sorts every due message. Best effort: ANALYZE needs the
+    write lock, and while another connection writes it is skipped at once (the next check-in
+    tries again) rather than waiting."""
+    if dbapi_conn is None:
+        return
+    try:
+        dbapi_conn.execute("PRAGMA busy_timeout=0")
+        dbapi_conn.execute("PRAGMA optimize")
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        dbapi_conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
 
 
 def _sqlite_no_autobegin(dbapi_conn: Any, _record: Any) -> None:
@@ -81,6 +104,16 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to `revision` (benches and tests compare schemas with it)."""
+    from alembic import command
+
+    cfg = _alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
 
 
 @dataclass(frozen=True, slots=True)

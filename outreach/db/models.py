@@ -17,11 +17,27 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    column,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from outreach.db.types import Base, BigId
-from outreach.vocabulary import MessageState
+from outreach.vocabulary import DUE_STATES, LEASED_STATES, Channel, MessageState
+
+
+def _state_in(states: tuple[str, ...]) -> ColumnElement[bool]:
+    """A partial index's predicate on the message state (rendered as constants in the DDL)."""
+    return column("state", String).in_([str(s) for s in states])
+
+
+def _due_on(channel: str) -> ColumnElement[bool]:
+    """The rows one channel's claim reads: due states, that channel. One index per channel,
+    keyed (due_at, id) like the claim's ORDER BY: the planner then always prefers it to the
+    full (due_at, id) index, which walks the same order through every message ever sent
+    (an index led by channel loses that comparison when due_at follows the table's order)."""
+    return and_(_state_in(DUE_STATES), column("channel", String) == str(channel))
 
 
 class Debtor(Base):
@@ -149,9 +165,26 @@ class Message(Base):
     __table_args__ = (
         # A step can never be planned twice.
         UniqueConstraint("enrollment_id", "step_id", name="uq_messages_enrollment_step"),
-        Index("ix_messages_due", "state", "due_at"),
         Index("ix_messages_debtor_sent", "debtor_id", "sent_at"),
-        Index("ix_messages_lease", "state", "lease_expires_at"),
+        # Only live work (issue 11): a claim walks the due rows of its channel oldest first
+        # and stops after its batch; the reaper reads the leases in flight. No index here
+        # holds the messages already sent, so no walk grows with them.
+        *(
+            Index(
+                f"ix_messages_due_{channel}",
+                "due_at",
+                "id",
+                postgresql_where=_due_on(channel),
+                sqlite_where=_due_on(channel),
+            )
+            for channel in Channel
+        ),
+        Index(
+            "ix_messages_leased",
+            "lease_expires_at",
+            postgresql_where=_state_in(LEASED_STATES),
+            sqlite_where=_state_in(LEASED_STATES),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

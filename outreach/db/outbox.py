@@ -17,6 +17,7 @@ from typing import Any, TypedDict, cast
 
 from sqlalchemy import Select, Table, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from outreach.db.models import CampaignRow, Message, MessageEvent
 from outreach.vocabulary import DUE_STATES, LEASED_STATES, RERUNNABLE_CHANNELS, MessageState
@@ -150,6 +151,38 @@ def apply(
     return list(transitions)
 
 
+def _state_in(states: Sequence[str]) -> ColumnElement[bool]:
+    """`state IN (...)` with the states as constants in the SQL, so it matches the partial
+    indexes' predicates (ix_messages_due_<channel>, ix_messages_leased) in every plan."""
+    literal: BindParameter[list[str]] = bindparam(
+        None, [str(s) for s in states], expanding=True, literal_execute=True
+    )
+    return Message.state.in_(literal)
+
+
+def claim_statement(
+    now: datetime, limit: int, channels: Sequence[str] | None = None
+) -> Select[int, str]:
+    """The claim's SELECT: the `limit` oldest due messages of `channels`, locked, skipping
+    rows another worker holds. With one channel it is a range walk of that channel's partial
+    index, ix_messages_due_<channel> (due_at, id), that stops after `limit` rows however many
+    messages were ever sent or are due later. The due states and the channel are rendered as
+    constants (not bound), so the planner proves the index's predicate on every execution,
+    prepared or not; the paused campaigns' names are a hashed filter on the rows walked, not
+    a join over the backlog. Several channels (or all) walk or sort the due rows of them all."""
+    paused = select(CampaignRow.name).where(CampaignRow.status == "paused")
+    query = select(Message.id, Message.state).where(
+        _state_in(DUE_STATES),
+        Message.due_at <= now,
+        (Message.campaign.is_(None)) | (Message.campaign.not_in(paused)),
+    )
+    if channels is not None and len(channels) == 1:
+        query = query.where(Message.channel == bindparam(None, channels[0], literal_execute=True))
+    elif channels is not None:
+        query = query.where(Message.channel.in_(channels))
+    return query.order_by(Message.due_at, Message.id).limit(limit).with_for_update(skip_locked=True)
+
+
 def claim(
     session: Session,
     worker: str,
@@ -159,18 +192,9 @@ def claim(
     channels: Sequence[str] | None = None,
 ) -> list[int]:
     """Lease up to `limit` due messages (oldest due first) of `channels` (all when None) to
-    `worker`; returns their ids."""
-    paused = select(CampaignRow.name).where(CampaignRow.status == "paused")
-    query = select(Message.id, Message.state).where(
-        Message.state.in_(DUE_STATES),
-        Message.due_at <= now,
-        (Message.campaign.is_(None)) | (Message.campaign.not_in(paused)),
-    )
-    if channels is not None:
-        query = query.where(Message.channel.in_(channels))
-    rows = session.execute(
-        query.order_by(Message.due_at, Message.id).limit(limit).with_for_update(skip_locked=True)
-    ).all()
+    `worker`; returns their ids. The dispatcher claims one channel at a time: that is the
+    O(batch) path (several channels in one claim sort the due rows of those channels)."""
+    rows = session.execute(claim_statement(now, limit, channels)).all()
     if not rows:
         return []
     ids = [r.id for r in rows]
@@ -203,7 +227,7 @@ def renew(session: Session, worker: str, ids: Sequence[int], until: datetime) ->
         .where(
             Message.id.in_(ids),
             Message.lease_owner == worker,
-            Message.state.in_(LEASED_STATES),
+            _state_in(LEASED_STATES),
         )
         .values(lease_expires_at=until)
         .execution_options(synchronize_session=False)
@@ -221,7 +245,7 @@ def release_unsent(session: Session, worker: str, now: datetime, reason: str) ->
     rows = session.execute(
         select(Message.id, Message.state).where(
             Message.lease_owner == worker,
-            Message.state.in_((MessageState.CLAIMED, MessageState.READY)),
+            _state_in((MessageState.CLAIMED, MessageState.READY)),
         )
     ).all()
     transitions = [
@@ -245,18 +269,21 @@ def release_unsent(session: Session, worker: str, now: datetime, reason: str) ->
     return len(done)
 
 
+def expired_statement(now: datetime) -> Select[int, str, str]:
+    """The reaper's SELECT: leases that ran out, a walk of ix_messages_leased (the rows in
+    flight only), locked, skipping rows a live transaction holds."""
+    return (
+        select(Message.id, Message.state, Message.channel)
+        .where(_state_in(LEASED_STATES), Message.lease_expires_at < now)
+        .with_for_update(skip_locked=True)
+    )
+
+
 def reap_expired(session: Session, now: datetime) -> tuple[int, int]:
     """Leases that ran out (their worker stopped renewing them: it died). Claimed and ready
     messages were never handed to a channel: back to planned. A sending one may have gone
     out: unknown (never resent), except a letter, which is produced again idempotently."""
-    expired = session.execute(
-        select(Message.id, Message.state, Message.channel)
-        .where(
-            Message.state.in_(LEASED_STATES),
-            Message.lease_expires_at < now,
-        )
-        .with_for_update(skip_locked=True)
-    ).all()
+    expired = session.execute(expired_statement(now)).all()
     unsent = [r for r in expired if r.state != MessageState.SENDING]
     rerun = [
         r for r in expired if r.state == MessageState.SENDING and r.channel in RERUNNABLE_CHANNELS

@@ -51,7 +51,7 @@ def test_an_open_breaker_and_the_workers_as_tables_and_json(
     ]
     assert 5 <= shown["workers"][0]["heartbeat_age_seconds"] < 60
 
-    monkeypatch.setattr(console, "width", 160)  # a terminal wide enough for whole cells
+    monkeypatch.setattr(console(), "width", 160)  # a terminal wide enough for whole cells
     code, out, err = invoke(config_dir, "providers")
     assert code == 0, err
     assert "Providers" in out and "Workers" in out
