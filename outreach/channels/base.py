@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class SendStatus(StrEnum):
@@ -63,6 +63,9 @@ class OutboundMessage:
     postal: PostalAddress | None = None
     unsubscribe_url: str | None = None
     status_callback: str | None = None
+    # The channel's own wire form of the message (email: its MIME bytes), built by
+    # `Prepares.prepare` in the check stage's thread so the event loop only sends it.
+    wire: object = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +95,17 @@ class Channel(Protocol):
     async def send(self, message: OutboundMessage) -> SendResult: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Prepares(Protocol):
+    """A channel whose messages have a costly wire form, built off the event loop."""
+
+    def prepare(self, message: OutboundMessage) -> OutboundMessage:
+        """`message` with its `wire` form; as it was when the form cannot be built (its
+        `send` then answers why)."""
+        ...
+
+
+def prepare(channel: Channel, message: OutboundMessage) -> OutboundMessage:
+    return channel.prepare(message) if isinstance(channel, Prepares) else message

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parseaddr
 from typing import Literal
 
@@ -119,11 +119,23 @@ class SmtpEmailChannel:
             unsubscribe_url=message.unsubscribe_url,
         )
 
-    async def send(self, message: OutboundMessage) -> SendResult:
+    def prepare(self, message: OutboundMessage) -> OutboundMessage:
+        """The MIME bytes built ahead (in the check stage's thread; Date is then the check
+        time, at most `ready_seconds` before the send)."""
         try:
-            composed = self.build(message)
-        except ValueError as exc:  # e.g. a line break in an address or the subject
-            return SendResult(SendStatus.PERMANENT, error_code="invalid", error_message=str(exc))
+            return replace(message, wire=self.build(message))
+        except ValueError:
+            return message  # `send` builds it again and answers PERMANENT with the reason
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        composed = message.wire
+        if not isinstance(composed, Composed):
+            try:
+                composed = self.build(message)
+            except ValueError as exc:  # e.g. a line break in an address or the subject
+                return SendResult(
+                    SendStatus.PERMANENT, error_code="invalid", error_message=str(exc)
+                )
         result = await self._attempt(composed)
         log.debug(  # the engine logs each outcome at INFO
             "email message=%s to=%s status=%s code=%s",

@@ -23,12 +23,12 @@ import os
 import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.channels.base import Channel
+from outreach.channels.base import Channel, prepare
 from outreach.clock import Clock
 from outreach.compliance.policy import Policy
 from outreach.config.campaigns import Campaign
@@ -378,7 +378,13 @@ class Dispatcher:
         for t in decided:
             rules = (t.detail or {}).get("rules") or [""]
             MESSAGES.labels(channels.get(t.message_id, ""), t.to_state, rules[0]).inc()
-        return [s for s in sends if s.message_id in ready_ids], decided
+        # The channels' wire forms (MIME bytes) are built here, off the event loop.
+        ready_sends = [
+            replace(s, outbound=prepare(self.channels[s.channel], s.outbound))
+            for s in sends
+            if s.message_id in ready_ids
+        ]
+        return ready_sends, decided
 
     def _load(self, session: Session, ids: list[int], now: datetime) -> BatchContext:
         return load_batch(

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from aiosmtpd.handlers import Mailbox
 
-from outreach.channels.base import OutboundMessage, SendResult, SendStatus
+from outreach.channels.base import OutboundMessage, SendResult, SendStatus, prepare
 from outreach.channels.email import SmtpEmailChannel
+from outreach.channels.mime import Composed
 from outreach.sandbox.smtp_catcher import SmtpCatcher
 from tests.conftest import free_port
 
@@ -429,3 +430,24 @@ async def test_a_server_that_stops_answering_times_out(
 
     assert result.status is status
     assert result.error_code == "timeout"
+
+
+async def test_bytes_prepared_off_the_loop_are_the_ones_sent(
+    make_channel: ChannelFactory, catcher: SmtpCatcher
+) -> None:
+    """The dispatcher builds each email's bytes in its check thread (`prepare`); the channel
+    then sends exactly those bytes, and a message whose bytes cannot be built is answered
+    at send time with the reason, as without `prepare`."""
+    channel = make_channel()
+    ready = await asyncio.to_thread(prepare, channel, mail(html="<p>Hi</p>"))
+    assert isinstance(ready.wire, Composed)
+    result = await channel.send(ready)
+    assert result.status is SendStatus.SENT
+    [got] = catcher.messages()
+    assert got["Message-ID"] == ready.wire.message_id == result.provider_id
+
+    bad = prepare(channel, mail(subject="Hi\r\nBcc: all@example.test"))
+    assert bad.wire is None
+    refused = await channel.send(bad)
+    assert (refused.status, refused.error_code) == (SendStatus.PERMANENT, "invalid")
+    assert len(catcher.messages()) == 1
