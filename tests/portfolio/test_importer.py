@@ -2,20 +2,18 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import SimulatedClock
-from outreach.db.engine import make_engine, session_factory
+from outreach.db.engine import session_factory
 from outreach.db.models import Account, ContactPoint, Debtor, Hold, ImportRun, InboundMessage
-from outreach.db.types import Base
 from outreach.portfolio.columns import COLUMNS
 from outreach.portfolio.importer import import_csv
 from outreach.portfolio.report import ImportFileError, RowError
@@ -34,11 +32,9 @@ SAMPLE_BAD = [
 
 
 @pytest.fixture
-def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'outreach.db'}")
-    Base.metadata.create_all(engine)
-    yield session_factory(engine)
-    engine.dispose()
+def factory(engine: Engine) -> sessionmaker[Session]:
+    """The migrated schema on SQLite, or on PostgreSQL with OUTREACH_TEST_DATABASE_URL."""
+    return session_factory(engine)
 
 
 @pytest.fixture
