@@ -40,7 +40,7 @@ def _table(model: Any) -> Table:
     return table
 
 
-_ACCOUNTS, _ENROLLMENTS = _table(Account), _table(Enrollment)
+_ACCOUNTS, _ENROLLMENTS, _MESSAGES = _table(Account), _table(Enrollment), _table(Message)
 
 
 class SegmentFacts(Protocol):
@@ -116,7 +116,7 @@ def enroll(
         return 0
     a, e = _ACCOUNTS, _ENROLLMENTS
     first_due = {c.name: now + timedelta(days=c.steps[0].day) for c in ordered}
-    statement = insert_ignoring_duplicates(session, Enrollment).returning(Enrollment.id)
+    statement = insert_ignoring_duplicates(session, e).returning(e.c.id)
     total, last_id = 0, 0
     while True:
         accounts = session.execute(
@@ -162,7 +162,7 @@ def plan_due_steps(
     """Create message rows for every step due by `now`; returns (planned, completed)."""
     names = {r.id: r.name for r in session.scalars(select(CampaignRow))}
     e = _ENROLLMENTS
-    statement = insert_ignoring_duplicates(session, Message).returning(Message.id)
+    statement = insert_ignoring_duplicates(session, _MESSAGES).returning(_MESSAGES.c.id)
     planned = completed = 0
     last_id = 0
     while True:
