@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from outreach.clock import SimulatedClock
 from outreach.db.engine import session_factory
 from outreach.db.models import Account, ContactPoint, Debtor, Hold, ImportRun, InboundMessage
-from outreach.portfolio.columns import COLUMNS
 from outreach.portfolio import importer
+from outreach.portfolio.columns import COLUMNS
 from outreach.portfolio.importer import import_csv
 from outreach.portfolio.report import ImportFileError, RowError
 from tests.conftest import CONFIG_DIR
