@@ -4,7 +4,9 @@ SQLAlchemy's own bind processors, column by column (a constant column once per c
 Core executemany runs every value of every row through the statement's parameter machinery
 (about 60% of the CPU time of importing a portfolio on SQLite); here the same conversions
 (UTC datetimes, JSON, numerics) are applied with the types' public `bind_processor`, and the
-columns' Python-side defaults are filled in as a Core insert would.
+columns' Python-side defaults are filled in as a Core insert would. On PostgreSQL with psycopg
+the rows go through COPY ... FROM STDIN (psycopg adapts the same processed values), several
+times faster than executemany there.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, any_, bindparam, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 
 
 def insert_rows(
@@ -53,6 +56,9 @@ def insert_rows(
     for key, value in fixed.items():
         process = processor(key)
         values[key] = repeat(process(value) if process and value is not None else value)
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _copy(conn, table, names, zip(*(values[k] for k in names), strict=False))
+        return
     if compiled.positional:
         order = compiled.positiontup or []
         # strict=False: the constant columns are repeat()s, the given ones end with the rows
@@ -63,3 +69,23 @@ def insert_rows(
             for row in zip(*(values[k] for k in names), strict=False)
         ]
     conn.exec_driver_sql(compiled.string, params)
+
+
+def _copy(
+    conn: Connection, table: Table, names: list[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    quote = conn.dialect.identifier_preparer
+    columns = ", ".join(quote.quote(table.c[name].name) for name in names)
+    sql = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
+    raw: Any = conn.connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def among(conn: Connection, column: Any, values: Iterable[Any]) -> Any:
+    """`column IN (values)` for a few thousand values: on PostgreSQL `= ANY(:array)`, one
+    parameter instead of thousands (each rendered, bound and sent on its own)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
 
-from outreach.db.bulk import insert_rows
+from outreach.db.bulk import among, insert_rows
 from outreach.portfolio.report import RowError
 from outreach.portfolio.rows import Row
 
@@ -68,13 +68,15 @@ class FirstRows:
             ext: line
             for ext, line in conn.execute(
                 select(_ACCOUNTS.c.external_id, _ACCOUNTS.c.line).where(
-                    _ACCOUNTS.c.external_id.in_({r.account_ext for r in rows})
+                    among(conn, _ACCOUNTS.c.external_id, {r.account_ext for r in rows})
                 )
             )
         }
         debtors: dict[str, tuple[int, dict[str, Any]]] = {}
         for seen in conn.execute(
-            select(_DEBTORS).where(_DEBTORS.c.external_id.in_({r.debtor_ext for r in rows}))
+            select(_DEBTORS).where(
+                among(conn, _DEBTORS.c.external_id, {r.debtor_ext for r in rows})
+            )
         ).mappings():
             given = {k: seen[k] for k in _DEBTOR_KEYS if seen[k] is not None}
             debtors[seen["external_id"]] = (seen["line"], given)

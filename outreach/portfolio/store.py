@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
-from outreach.db.bulk import insert_rows
+from outreach.db.bulk import among, insert_rows
 from outreach.db.models import Account, ContactPoint, Debtor, Hold, InboundMessage
 from outreach.db.types import Base
 from outreach.portfolio.report import RowError
@@ -105,7 +105,7 @@ class Batch:
         for d in s.execute(
             select(
                 Debtor.id, Debtor.external_id, *(getattr(Debtor, f) for f in _DEBTOR_FIELDS)
-            ).where(Debtor.external_id.in_(debtor_exts))
+            ).where(among(s, Debtor.external_id, debtor_exts))
         ):
             debtor_ext_by_id[d.id] = d.external_id
             values = {f: getattr(d, f) for f in _DEBTOR_FIELDS}
@@ -119,7 +119,7 @@ class Batch:
                 *(getattr(Account, f) for f in _ACCOUNT_FIELDS),
             )
             .join(Debtor, Account.debtor_id == Debtor.id)
-            .where(Account.external_id.in_(account_exts))
+            .where(among(s, Account.external_id, account_exts))
         ):
             account_ext_by_id[a.id] = a.external_id
             values = {f: getattr(a, f) for f in _ACCOUNT_FIELDS}
@@ -136,7 +136,7 @@ class Batch:
                 ContactPoint.label,
                 ContactPoint.consent,
                 ContactPoint.opted_out_at,
-            ).where(ContactPoint.debtor_id.in_(debtor_ext_by_id))
+            ).where(among(s, ContactPoint.debtor_id, debtor_ext_by_id))
         ):
             ext = debtor_ext_by_id[c.debtor_id]
             self.contacts[(ext, c.kind, c.value)] = _StoredContact(
@@ -144,7 +144,7 @@ class Batch:
             )
         for debtor_id, account_id, kind in s.execute(
             select(Hold.debtor_id, Hold.account_id, Hold.kind).where(
-                Hold.debtor_id.in_(debtor_ext_by_id), Hold.released_at.is_(None)
+                among(s, Hold.debtor_id, debtor_ext_by_id), Hold.released_at.is_(None)
             )
         ):
             if account_id is None:
@@ -227,7 +227,7 @@ class Batch:
             insert_rows(s, _DEBTORS, rows, {"created_at": now})
             for ext, id_ in s.execute(
                 select(_DEBTORS.c.external_id, _DEBTORS.c.id).where(
-                    _DEBTORS.c.external_id.in_([ext for ext, _ in new])
+                    among(s, _DEBTORS.c.external_id, [ext for ext, _ in new])
                 )
             ):
                 self.debtors[ext].id = id_
@@ -250,7 +250,7 @@ class Batch:
         if held:  # an account-scoped hold on a new account: its id
             for ext, id_ in s.execute(
                 select(_ACCOUNTS.c.external_id, _ACCOUNTS.c.id).where(
-                    _ACCOUNTS.c.external_id.in_(held)
+                    among(s, _ACCOUNTS.c.external_id, held)
                 )
             ):
                 self.accounts[ext].id = id_
@@ -314,7 +314,7 @@ def _stopped_by_reply(conn: Connection, phones: set[str]) -> dict[str, datetime]
         select(InboundMessage.from_address, InboundMessage.intent, InboundMessage.received_at)
         .where(
             InboundMessage.channel == "sms",
-            InboundMessage.from_address.in_(phones),
+            among(conn, InboundMessage.from_address, phones),
             InboundMessage.intent.in_(("opt_out", "opt_in")),
         )
         .order_by(InboundMessage.received_at, InboundMessage.id)
