@@ -274,6 +274,6 @@ def tick(
         if not _take_planner_lock(session):
             return PlanReport(skipped_lock=True)
         rows = sync_campaigns(session, campaigns, now)
-        enrolled = enroll(session, campaigns, rows, now)
-        planned, completed = plan_due_steps(session, campaigns, now)
+        enrolled = enroll(session, campaigns, rows, now, CHUNK)
+        planned, completed = plan_due_steps(session, campaigns, now, CHUNK)
     return PlanReport(enrolled=enrolled, planned=planned, completed=completed)
