@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def import_csv(
         fh = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise ImportFileError(path, exc.strerror or str(exc)) from None
-    with fh, engine.connect() as conn:
+    with fh, engine.connect() as conn, _rare_collections():
         reader = csv.reader(fh, strict=False)
         try:
             columns = read_header(path, reader)
@@ -89,6 +90,19 @@ def import_csv(
             )
         finally:
             first_rows.close()
+
+
+@contextlib.contextmanager
+def _rare_collections() -> Iterator[None]:
+    """Run the cyclic collector rarely while importing: a chunk allocates hundreds of thousands
+    of short-lived dicts and tuples (no cycles), and at the default threshold the collector's
+    passes took about a fifth of the import's CPU time. Restored afterwards."""
+    saved = gc.get_threshold()
+    gc.set_threshold(50_000, *saved[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
 
 
 def _import(
