@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import Clock
 from outreach.config.campaigns import Campaign, Segment
+from outreach.db.bulk import among
 from outreach.db.engine import insert_ignoring_duplicates
 from outreach.db.models import Account, CampaignRow, Enrollment, Message
 from outreach.db.outbox import Transition, record_events
@@ -228,7 +229,7 @@ def plan_due_steps(
         if stopped:
             session.execute(
                 update(e)
-                .where(e.c.id.in_(stopped))
+                .where(among(session.connection(), e.c.id, stopped))
                 .values(status="stopped", stop_reason="campaign file removed", next_due_at=None)
             )
         _move(session, moves)
@@ -236,7 +237,7 @@ def plan_due_steps(
 
 def _move(session: Session, moves: Mapping[tuple[int, str, datetime | None], list[int]]) -> None:
     """Set next_step, status, next_due_at: a large group (enrolled in one tick) in one UPDATE
-    ... WHERE id IN, the scattered rest in one executemany by id."""
+    ... WHERE id IN (= ANY on PostgreSQL), the scattered rest in one executemany by id."""
     e = _ENROLLMENTS
     scattered: list[dict[str, Any]] = []
     for (index, status, next_due), ids in moves.items():
@@ -248,7 +249,7 @@ def _move(session: Session, moves: Mapping[tuple[int, str, datetime | None], lis
             continue
         session.execute(
             update(e)
-            .where(e.c.id.in_(ids))
+            .where(among(session.connection(), e.c.id, ids))
             .values(next_step=index, status=status, next_due_at=next_due)
         )
     if scattered:
