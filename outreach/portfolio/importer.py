@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import Clock
@@ -89,7 +90,9 @@ def import_csv(
                 conn, path, reader, RowParser(columns, default_region), first_rows, clock, progress
             )
         finally:
-            first_rows.close()
+            # Left behind, they are dropped by the next import on this pooled connection.
+            with contextlib.suppress(SQLAlchemyError):
+                first_rows.close()
 
 
 @contextlib.contextmanager
