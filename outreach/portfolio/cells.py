@@ -10,7 +10,6 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
 import us
 
 _STATES = frozenset(s.abbr for s in us.states.STATES_AND_TERRITORIES) | {"DC"}
@@ -83,7 +82,15 @@ def parse_choice(options: tuple[str, ...]) -> Callable[[str], str]:
     return parse
 
 
+_PLAIN_MONEY_RE = re.compile(r"\d{1,10}(?:\.\d{1,2})?")
+
+
 def parse_money(value: str) -> Decimal:
+    if _PLAIN_MONEY_RE.fullmatch(value):  # the common "1250.00": no cleaning, no sign, finite
+        plain = Decimal(value)
+        if plain >= _MAX_MONEY:
+            raise Invalid(f"{value} is too large")
+        return plain.quantize(_CENTS)
     cleaned = value.replace("$", "").replace(",", "").strip()
     try:
         amount = Decimal(cleaned)
@@ -174,22 +181,3 @@ def parse_email(value: str) -> str:
     if len(v) > 254 or len(local) > 64 or not _EMAIL_RE.match(v) or ".." in domain:
         raise Invalid(f"{value!r} is not an email address")
     return v
-
-
-def phone_parser(region: str) -> Callable[[str], str]:
-    def parse(value: str) -> str:
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException as exc:
-            raise Invalid(f"{value!r} cannot be read as a phone number: {exc._msg}") from None
-        if not phonenumbers.is_valid_number(number):
-            reason = phonenumbers.is_possible_number_with_reason(number)
-            why = {
-                phonenumbers.ValidationResult.TOO_SHORT: "too short",
-                phonenumbers.ValidationResult.TOO_LONG: "too long",
-                phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
-            }.get(reason, "no such area code or exchange")
-            raise Invalid(f"{value!r} is not a valid phone number ({why})")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-    return parse

@@ -1,5 +1,5 @@
-"""Writing a batch of rows: merge with what is stored (only ever add; consent only towards
-revoked), bulk inserts and updates."""
+"""Writing a chunk of rows: merge with what is stored (only ever add; consent only towards
+revoked), then bulk Core inserts and updates (executemany) on the import's connection."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
+from outreach.db.bulk import among, insert_rows
 from outreach.db.models import Account, ContactPoint, Debtor, Hold, InboundMessage
 from outreach.db.types import Base
 from outreach.portfolio.report import RowError
@@ -82,10 +82,10 @@ class _StoredContact:
 
 
 class Batch:
-    """Plans one batch against what is stored (four queries), then writes it in bulk."""
+    """Plans one chunk against what is stored (five queries), then writes it in bulk."""
 
-    def __init__(self, session: Session, rows: list[Row], source: str, now: datetime) -> None:
-        self.session = session
+    def __init__(self, conn: Connection, rows: list[Row], source: str, now: datetime) -> None:
+        self.conn = conn
         self.source = source
         self.now = now
         self.debtors: dict[str, _Stored] = {}
@@ -96,16 +96,16 @@ class Batch:
         self.new_holds: list[tuple[str, str | None, str, int]] = []
         self._load({r.debtor_ext for r in rows}, {r.account_ext for r in rows})
         self.stopped_by_reply = _stopped_by_reply(
-            session, {c.value for r in rows for c in r.contacts if c.kind == "phone"}
+            conn, {c.value for r in rows for c in r.contacts if c.kind == "phone"}
         )
 
     def _load(self, debtor_exts: set[str], account_exts: set[str]) -> None:
-        s = self.session
+        s = self.conn
         debtor_ext_by_id: dict[int, str] = {}
         for d in s.execute(
             select(
                 Debtor.id, Debtor.external_id, *(getattr(Debtor, f) for f in _DEBTOR_FIELDS)
-            ).where(Debtor.external_id.in_(debtor_exts))
+            ).where(among(s, Debtor.external_id, debtor_exts))
         ):
             debtor_ext_by_id[d.id] = d.external_id
             values = {f: getattr(d, f) for f in _DEBTOR_FIELDS}
@@ -119,7 +119,7 @@ class Batch:
                 *(getattr(Account, f) for f in _ACCOUNT_FIELDS),
             )
             .join(Debtor, Account.debtor_id == Debtor.id)
-            .where(Account.external_id.in_(account_exts))
+            .where(among(s, Account.external_id, account_exts))
         ):
             account_ext_by_id[a.id] = a.external_id
             values = {f: getattr(a, f) for f in _ACCOUNT_FIELDS}
@@ -136,7 +136,7 @@ class Batch:
                 ContactPoint.label,
                 ContactPoint.consent,
                 ContactPoint.opted_out_at,
-            ).where(ContactPoint.debtor_id.in_(debtor_ext_by_id))
+            ).where(among(s, ContactPoint.debtor_id, debtor_ext_by_id))
         ):
             ext = debtor_ext_by_id[c.debtor_id]
             self.contacts[(ext, c.kind, c.value)] = _StoredContact(
@@ -144,7 +144,7 @@ class Batch:
             )
         for debtor_id, account_id, kind in s.execute(
             select(Hold.debtor_id, Hold.account_id, Hold.kind).where(
-                Hold.debtor_id.in_(debtor_ext_by_id), Hold.released_at.is_(None)
+                among(s, Hold.debtor_id, debtor_ext_by_id), Hold.released_at.is_(None)
             )
         ):
             if account_id is None:
@@ -218,40 +218,45 @@ class Batch:
         return "updated" if changed else "unchanged"
 
     def write(self) -> None:
-        # Core inserts on the tables: the ORM's bulk path splits executemany batches
-        # whenever a None moves between columns, which made it ~4x slower here.
-        s, now = self.session, self.now
+        # New rows go in at the driver's speed (outreach.db.bulk); the new debtors' ids are
+        # read back by external id (one indexed query), as RETURNING would cost a Core insert.
+        s, now = self.conn, self.now
         new = [(ext, d) for ext, d in self.debtors.items() if d.id is None]
         if new:
-            ids = s.execute(
-                insert(_DEBTORS).returning(_DEBTORS.c.external_id, _DEBTORS.c.id),
-                [{"external_id": ext, "created_at": now, **d.values} for ext, d in new],
-            )
-            for ext, id_ in ids:
+            rows = [{"external_id": ext} | d.values for ext, d in new]
+            insert_rows(s, _DEBTORS, rows, {"created_at": now})
+            for ext, id_ in s.execute(
+                select(_DEBTORS.c.external_id, _DEBTORS.c.id).where(
+                    among(s, _DEBTORS.c.external_id, [ext for ext, _ in new])
+                )
+            ):
                 self.debtors[ext].id = id_
-        changed = [{"id": d.id, **d.values} for d in self.debtors.values() if d.dirty]
+        changed = [{"row_id": d.id, **d.values} for d in self.debtors.values() if d.dirty]
         if changed:
-            s.execute(update(Debtor), changed)
+            s.execute(_by_id(_DEBTORS), changed)
 
         new = [(ext, a) for ext, a in self.accounts.items() if a.id is None]
-        if new:
-            ids = s.execute(
-                insert(_ACCOUNTS).returning(_ACCOUNTS.c.external_id, _ACCOUNTS.c.id),
-                [
-                    {
-                        "external_id": ext,
-                        "debtor_id": self.debtors[self.account_owner[ext]].id,
-                        "created_at": now,
-                        **a.values,
-                    }
-                    for ext, a in new
-                ],
-            )
-            for ext, id_ in ids:
+        insert_rows(
+            s,
+            _ACCOUNTS,
+            [
+                {"external_id": ext, "debtor_id": self.debtors[self.account_owner[ext]].id}
+                | a.values
+                for ext, a in new
+            ],
+            {"created_at": now},
+        )
+        held = {acc for _, acc, _, _ in self.new_holds if acc and self.accounts[acc].id is None}
+        if held:  # an account-scoped hold on a new account: its id
+            for ext, id_ in s.execute(
+                select(_ACCOUNTS.c.external_id, _ACCOUNTS.c.id).where(
+                    among(s, _ACCOUNTS.c.external_id, held)
+                )
+            ):
                 self.accounts[ext].id = id_
-        changed = [{"id": a.id, **a.values} for a in self.accounts.values() if a.dirty]
+        changed = [{"row_id": a.id, **a.values} for a in self.accounts.values() if a.dirty]
         if changed:
-            s.execute(update(Account), changed)
+            s.execute(_by_id(_ACCOUNTS), changed)
 
         new_contacts = [
             {
@@ -263,20 +268,18 @@ class Batch:
                 "consent": c.consent,
                 "opted_out_at": c.opted_out_at,
                 "source": c.source,
-                "created_at": now,
             }
             for c in self.contacts.values()
             if c.id is None
         ]
-        if new_contacts:
-            s.execute(insert(_CONTACTS), new_contacts)
+        insert_rows(s, _CONTACTS, new_contacts, {"created_at": now})
         changed = [
-            {"id": c.id, "label": c.label, "consent": c.consent, "opted_out_at": c.opted_out_at}
+            {"row_id": c.id, "label": c.label, "consent": c.consent, "opted_out_at": c.opted_out_at}
             for c in self.contacts.values()
             if c.dirty
         ]
         if changed:
-            s.execute(update(ContactPoint), changed)
+            s.execute(_by_id(_CONTACTS), changed)
 
         if self.new_holds:
             s.execute(
@@ -295,18 +298,23 @@ class Batch:
             )
 
 
-def _stopped_by_reply(session: Session, phones: set[str]) -> dict[str, datetime]:
+def _by_id(table: Table) -> Any:
+    """UPDATE table SET (the parameters' other keys) WHERE id = :row_id, for executemany."""
+    return update(table).where(table.c.id == bindparam("row_id"))
+
+
+def _stopped_by_reply(conn: Connection, phones: set[str]) -> dict[str, datetime]:
     """Numbers whose last word to us was an opt-out (maybe before they were in the
     portfolio, answered then as an unknown number): a new contact point for one of them
     starts opted out (T1), so an import can never undo a STOP."""
     if not phones:
         return {}
     last: dict[str, tuple[str | None, datetime]] = {}
-    for number, intent, at in session.execute(
+    for number, intent, at in conn.execute(
         select(InboundMessage.from_address, InboundMessage.intent, InboundMessage.received_at)
         .where(
             InboundMessage.channel == "sms",
-            InboundMessage.from_address.in_(phones),
+            among(conn, InboundMessage.from_address, phones),
             InboundMessage.intent.in_(("opt_out", "opt_in")),
         )
         .order_by(InboundMessage.received_at, InboundMessage.id)

@@ -2,20 +2,19 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import SimulatedClock
-from outreach.db.engine import make_engine, session_factory
+from outreach.db.engine import session_factory
 from outreach.db.models import Account, ContactPoint, Debtor, Hold, ImportRun, InboundMessage
-from outreach.db.types import Base
+from outreach.portfolio import importer
 from outreach.portfolio.columns import COLUMNS
 from outreach.portfolio.importer import import_csv
 from outreach.portfolio.report import ImportFileError, RowError
@@ -34,11 +33,9 @@ SAMPLE_BAD = [
 
 
 @pytest.fixture
-def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'outreach.db'}")
-    Base.metadata.create_all(engine)
-    yield session_factory(engine)
-    engine.dispose()
+def factory(engine: Engine) -> sessionmaker[Session]:
+    """The migrated schema on SQLite, or on PostgreSQL with OUTREACH_TEST_DATABASE_URL."""
+    return session_factory(engine)
 
 
 @pytest.fixture
@@ -415,3 +412,89 @@ def test_csv_syntax_errors_stop_the_file_before_any_write(
     with pytest.raises(ImportFileError, match="line 5: field larger than field limit"):
         import_csv(factory, path, clock=clock)
     assert count(factory, Debtor) == 0
+
+
+def numbered(i: int, **overrides: str) -> dict[str, str]:
+    """Row i of a larger file: its own debtor, account, phone and email (line i + 1)."""
+    own = {
+        "debtor_id": f"D{i}",
+        "account_id": f"A{i}",
+        "phone1": f"(208) 345-{i:04d}",
+        "email": f"d{i}@example.com",
+    }
+    return row(**(own | overrides))
+
+
+@pytest.fixture
+def streamed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """1,000 rows read 50 at a time (20 transactions): a bad row in the middle, and rows
+    that only conflict with (or agree with) rows several chunks before them."""
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 50)
+    rows = [numbered(i) for i in range(1, 1001)]
+    rows[499] = numbered(500, zip="8370")  # line 501
+    rows[799] = numbered(800, debtor_id="D20", last_name="Lopes")  # line 801: D20 is line 21
+    rows[899] = numbered(900, account_id="A10")  # line 901: account A10 is line 11
+    rows[949] = numbered(950, debtor_id="D30")  # line 951: D30's second account, same name
+    return write_csv(tmp_path / "big.csv", rows)
+
+
+def test_a_streamed_file_reports_bad_rows_across_chunks_and_imports_the_rest(
+    factory: sessionmaker[Session], clock: SimulatedClock, streamed: Path
+) -> None:
+    progress: list[int] = []
+    report = import_csv(factory, streamed, clock=clock, progress=progress.append)
+    assert [(e.line, e.field) for e in report.rejected] == [
+        (501, "zip"),
+        (801, "last_name"),
+        (901, "account_id"),
+    ]
+    assert report.rejected[1].reason == "differs from line 21 for the same debtor_id D20"
+    assert report.rejected[2].reason == "account A10 already on line 11"
+    assert (report.rows, report.created, report.updated, report.unchanged) == (1000, 997, 0, 0)
+    assert progress == list(range(50, 1001, 50))
+    assert snapshot(factory) == {
+        "Debtor": 996,  # 997 accounts, D30 has two
+        "Account": 997,
+        "ContactPoint": 996 * 3 + 2,  # phone, email, address; D30's second row adds 2
+        "Hold": 0,
+    }
+
+
+def test_reimporting_a_streamed_file_changes_nothing_and_says_so(
+    factory: sessionmaker[Session], clock: SimulatedClock, streamed: Path
+) -> None:
+    first = import_csv(factory, streamed, clock=clock)
+    before = snapshot(factory)
+    again = import_csv(factory, streamed, clock=clock)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, first.created)
+    assert again.rejected == first.rejected
+    assert snapshot(factory) == before
+    with factory() as s:
+        runs = s.execute(select(ImportRun.rows, ImportRun.created, ImportRun.rejected)).all()
+    assert [tuple(r) for r in runs] == [(1000, 997, 3), (1000, 0, 3)]
+
+
+def test_reimport_with_a_changed_contact_point_updates_only_that_row(
+    factory: sessionmaker[Session], clock: SimulatedClock, streamed: Path
+) -> None:
+    import_csv(factory, streamed, clock=clock)
+    rows = list(csv.DictReader(streamed.open(encoding="utf-8")))
+    rows[699] |= {"phone1_type": "work", "phone1_consent": "revoked", "email": "new@example.com"}
+    write_csv(streamed, rows)
+    clock.set(datetime(2025, 3, 4, 9, 0, tzinfo=UTC))
+    report = import_csv(factory, streamed, clock=clock)
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 996)
+    with factory() as s:
+        points = s.execute(
+            select(ContactPoint.kind, ContactPoint.value, ContactPoint.label)
+            .add_columns(ContactPoint.consent, ContactPoint.opted_out_at)
+            .join(Debtor)
+            .where(Debtor.external_id == "D700")
+            .order_by(ContactPoint.id)
+        ).all()
+    assert [tuple(p) for p in points] == [
+        ("phone", "+12083450700", "work", "revoked", clock.now()),
+        ("email", "d700@example.com", "personal", "unknown", None),
+        ("address", "12 Oak St, Boise, ID 83702", None, "unknown", None),
+        ("email", "new@example.com", "personal", "unknown", None),
+    ]
