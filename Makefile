@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench bench-email bench-peer-venv clean
+.PHONY: demo test lint typecheck bench bench-email bench-peer-venv bench-scale bench-claim bench-chart clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,30 @@ test: lint typecheck
 		OUTREACH_TEST_DATABASE_URL="$$OUTREACH_TEST_POSTGRES_URL" $(BIN)/pytest -q -m db; \
 	fi
 
-bench: $(VENV)/.installed
-	$(BIN)/python bench/pipeline.py
+# Benchmarks, run by hand (docs/benchmarks.md has the latest figures). Each prints its
+# figures beside its peer or floor; the headline figures go to var/bench/results.jsonl and
+# `make bench-chart` draws them. BENCH_POSTGRES_URL (an empty database) adds PostgreSQL runs.
+$(VENV)/.bench-installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
+bench: $(VENV)/.bench-installed bench-email
+	$(BIN)/python bench/pipeline.py 20000
+	$(BIN)/python bench/pipeline.py 20000 --processes 2
+	$(BIN)/python bench/import.py 100000
 	$(BIN)/python bench/message_log.py
+	@if [ -n "$$BENCH_POSTGRES_URL" ]; then \
+		$(BIN)/python bench/email_peer.py --database-url "$$BENCH_POSTGRES_URL"; \
+		OUTREACH_BENCH_POSTGRES_URL="$$BENCH_POSTGRES_URL" $(BIN)/python bench/claim.py; \
+	fi
+	$(BIN)/python bench/chart.py
+
+# 1,000,000 debtors imported, planned and their first step dispatched (about 20 minutes).
+bench-scale: $(VENV)/.bench-installed
+	$(BIN)/python bench/scale.py 1000000 --dispatch-limit 100000
+
+bench-chart: $(VENV)/.bench-installed
+	$(BIN)/python bench/chart.py
 
 # Email side by side with django-post-office (installed only here, never a dependency).
 PEER_VENV := var/bench-peer-venv

@@ -599,6 +599,40 @@ def main() -> None:
             f"outreach vs ceiling ({ceiling:.0f}/s, the better of before and after): "
             f"median {median / ceiling:.0%}, best {best / ceiling:.0%}  (target >= 80%)"
         )
+        sys.path.insert(0, str(ROOT))
+        from bench.record import record
+
+        db = "postgresql" if args.database_url else "sqlite"
+        peer_rate = statistics.median(n / p[1] for p in theirs)
+        command = "python bench/email_peer.py" + (
+            " --database-url URL" if args.database_url else ""
+        )
+        record(
+            f"email end to end ({db})",
+            median,
+            "emails/s",
+            peer=peer_rate,
+            peer_name="django-post-office",
+            target=2 * peer_rate,
+            command=command,
+        )
+        record(
+            f"email vs sink ceiling ({db})",
+            100 * median / ceiling,
+            "% of ceiling",
+            target=80,
+            command=command,
+        )
+        record(
+            f"email CPU per message ({db})",
+            statistics.median(o[2] / n * 1000 for o in ours),
+            "ms",
+            higher_is_better=False,
+            peer=statistics.median(p[2] / n * 1000 for p in theirs),
+            peer_name="django-post-office",
+            target=2.0,
+            command=command,
+        )
     finally:
         sink.stop()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -30,6 +30,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import portfolio_csv  # noqa: E402
 
+from bench.record import record  # noqa: E402
+
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 
 
@@ -148,6 +150,16 @@ def main() -> None:
         f"ratio:    import time / floor time = {med['import'] / med['floor']:.2f}x wall,"
         f" {cpu['import'] / cpu['floor']:.2f}x CPU"
         f" (re-import {med['reimport'] / med['floor']:.2f}x wall)"
+    )
+    db = url.split(":")[0].split("+")[0]
+    record(
+        f"import rows/s ({db}, {args.n:,} rows)",
+        args.n / med["import"],
+        "rows/s",
+        peer=args.n / med["floor"],
+        peer_name="Core executemany floor",
+        target=20_000,
+        command=f"python bench/import.py {args.n}",
     )
 
 
