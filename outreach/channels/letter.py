@@ -24,7 +24,6 @@ import csv
 import fcntl
 import io
 import os
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -33,10 +32,10 @@ from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import IO
 
-from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from outreach.channels.base import OutboundMessage, PostalAddress, SendResult, SendStatus
+from outreach.channels.pdf import write_pdf
 from outreach.clock import Clock
 
 MANIFEST_HEADER = (
@@ -62,9 +61,6 @@ LOOKBACK_DAYS = 14
 STALE_SECONDS = 600.0
 _SWEEP_EVERY = 60.0
 
-# WeasyPrint does not promise thread safety, and its layout holds the GIL anyway: render one
-# letter at a time per process; the event loop stays free while a worker thread renders.
-_RENDER_LOCK = threading.Lock()
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -105,6 +101,7 @@ class LetterChannel:
         if not html:
             return _permanent("no_html", "a letter needs rendered HTML (message.html)")
         try:
+            # The event loop stays free while a worker thread renders.
             return await asyncio.to_thread(self._produce, message, postal, html)
         except RenderFailed as exc:
             return _permanent("render_failed", f"could not render the letter: {exc}")
@@ -224,17 +221,16 @@ def _parse(text: str) -> dict[int, int]:
 
 def _render_pdf(html: str, base_url: str, fetcher: URLFetcher, tmp: Path) -> int:
     """Write the PDF to `tmp` and sync it to disk; return its page count."""
-    with _RENDER_LOCK, open(tmp, "wb") as fh:
+    with open(tmp, "wb") as fh:
         try:
-            document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
-            document.write_pdf(fh)
+            pages = write_pdf(html, base_url, fetcher, fh)
         except OSError:
             raise
         except Exception as exc:
             raise RenderFailed(repr(exc)) from exc
         fh.flush()
         os.fsync(fh.fileno())
-    return len(document.pages)
+    return pages
 
 
 def _commit(manifest: Path, row: list[str], tmp: Path, final: Path) -> int:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -124,6 +125,33 @@ async def test_validation_notice_pdf_and_manifest(tmp_path: Path, notice_html: s
     assert pdf.stat().st_mtime_ns == mtime
     await channel.aclose()
     print(f"\nvalidation notice PDF: {elapsed * 1000:.0f} ms (first letter in the process)")
+
+
+async def test_validation_notice_outside_california_is_one_page(tmp_path: Path) -> None:
+    """As on Model Form B-1, the itemization and the rights sit on page 1 above the response
+    form, with a full-length signed dispute link too; only California adds a page."""
+    ctx = sample_context("letter")
+    signed = "http://127.0.0.1:8000/dispute/eyJhIjoyfQ.aw7WRQ.drESfUrnJ2XzZJX1qsVzvHI6mdk"
+    ctx = replace(
+        ctx,
+        account=replace(ctx.account, state="FL", creditor="First Keystone Bank, N.A."),
+        agency=replace(ctx.agency, license=None),
+        links=replace(ctx.links, dispute=signed),
+        mailing_address=["Andrew Wright", "5140 Ridge Cir", "Port Richey, FL 34668"],
+    )
+    html = Renderer().render("letter/validation_notice", ctx).html
+    result = await LetterChannel(tmp_path, clock=SimulatedClock(START)).send(letter(43, html))
+    assert result.status is SendStatus.SENT and result.detail["pages"] == "1", result
+    page = " ".join(PdfReader(result.detail["path"]).pages[0].extract_text().split())
+    for needed in [
+        "Total amount of the debt now: $1,234.56",
+        "How can you dispute the debt?",
+        "Contact us about your payment options.",
+        "How do you want to respond?",
+        "Reference ****4821",  # the footer
+        "Page 1 of 1",
+    ]:
+        assert needed in page, needed
 
 
 async def test_manifest_rows_accumulate_and_stay_whole(tmp_path: Path) -> None:
