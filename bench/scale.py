@@ -109,15 +109,17 @@ def stage(name: str, url: str, workdir: Path, n: int, limit: int | None) -> dict
         result["rows"] = plan.planned
     else:
         from outreach.channels.null import NullChannel
+        from outreach.runtime import tune_gc
+
+        tune_gc()  # as `outreach worker` does
 
         channels = {"email": NullChannel("email"), "sms": NullChannel("sms")}
         dispatcher = rt.dispatcher(channels, worker_id="scale")
         dispatcher.campaigns = campaigns()
         batch = 1000
         dispatcher.settings = type(dispatcher.settings)(batch_size=batch)
-        batches = -(-limit // batch) if limit else 10_000_000
         t0, c0 = time.perf_counter(), time.process_time()
-        report = asyncio.run(dispatcher.run_until_idle(max_batches=batches))
+        report = asyncio.run(dispatcher.run_until_idle(max_batches=10_000_000, limit=limit))
         result["rows"] = report.claimed
         result["what"] = f"{report.claimed:,} claimed, {dict(report.outcomes)}"
     result["wall_s"] = time.perf_counter() - t0

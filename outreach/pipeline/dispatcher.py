@@ -182,11 +182,16 @@ class Dispatcher:
             report.outcomes.update(self.sender.outcomes - before)
         return report
 
-    async def run_until_idle(self, max_batches: int = 10_000) -> DispatchReport:
-        """Dispatch until nothing is due at the clock's current time (tests, cron, demo)."""
+    async def run_until_idle(
+        self, max_batches: int = 10_000, limit: int | None = None
+    ) -> DispatchReport:
+        """Dispatch until nothing is due at the clock's current time (tests, cron, demo), or
+        until at least `limit` messages were claimed."""
         total = DispatchReport()
         async with self.running():
             for _ in range(max_batches):
+                if limit is not None and total.claimed >= limit:
+                    break
                 before = Counter(self.sender.outcomes)
                 report = await self.fill()
                 await self.sender.idle()
