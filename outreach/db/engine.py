@@ -31,6 +31,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "checkin", _sqlite_optimize)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "before_cursor_execute", _sqlite_indexed_by, retval=True)
         # Let SQLAlchemy emit BEGIN itself so "begin" above controls the lock mode.
         event.listen(engine, "connect", _sqlite_no_autobegin)
         return engine
@@ -71,6 +72,19 @@ def _sqlite_no_autobegin(dbapi_conn: Any, _record: Any) -> None:
 
 
 READ_ONLY = "outreach_read_only"
+# Execution option (table, index): on SQLite, `FROM table INDEXED BY index` (SQLAlchemy renders
+# no table hints for SQLite). For a statement whose plan must not depend on the statistics.
+INDEXED_BY = "outreach_sqlite_indexed_by"
+
+
+def _sqlite_indexed_by(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> tuple[str, Any]:
+    index = context.execution_options.get(INDEXED_BY) if context is not None else None
+    if index:
+        table, name = index
+        statement = statement.replace(f"FROM {table} ", f"FROM {table} INDEXED BY {name} ", 1)
+    return statement, parameters
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:

@@ -158,6 +158,11 @@ class Enrollment(Base):
     next_due_at: Mapped[datetime | None]
 
 
+def due_index(channel: str) -> str:
+    """The name of a channel's partial index of due messages (migration 0006)."""
+    return f"ix_messages_due_{channel}"
+
+
 class Message(Base):
     """One planned or sent message: the log row agents read, with the decision behind it."""
 
@@ -171,7 +176,7 @@ class Message(Base):
         # holds the messages already sent, so no walk grows with them.
         *(
             Index(
-                f"ix_messages_due_{channel}",
+                due_index(channel),
                 "due_at",
                 "id",
                 postgresql_where=_due_on(channel),

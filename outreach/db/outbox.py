@@ -19,8 +19,15 @@ from sqlalchemy import Select, Table, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from outreach.db.models import CampaignRow, Message, MessageEvent
-from outreach.vocabulary import DUE_STATES, LEASED_STATES, RERUNNABLE_CHANNELS, MessageState
+from outreach.db.engine import INDEXED_BY
+from outreach.db.models import CampaignRow, Message, MessageEvent, due_index
+from outreach.vocabulary import (
+    DUE_STATES,
+    LEASED_STATES,
+    RERUNNABLE_CHANNELS,
+    Channel,
+    MessageState,
+)
 
 
 class Changes(TypedDict, total=False):
@@ -178,6 +185,11 @@ def claim_statement(
     )
     if channels is not None and len(channels) == 1:
         query = query.where(Message.channel == bindparam(None, channels[0], literal_execute=True))
+        # SQLite plans from sampled statistics (analysis_limit): at a 1M backlog they made
+        # `state IN (...)` look selective, and it sorted the whole backlog for every claim
+        # (276 ms a claim, against 1.4 ms through the channel's index).
+        if channels[0] in tuple(Channel):
+            query = query.execution_options(**{INDEXED_BY: ("messages", due_index(channels[0]))})
     elif channels is not None:
         query = query.where(Message.channel.in_(channels))
     return query.order_by(Message.due_at, Message.id).limit(limit).with_for_update(skip_locked=True)

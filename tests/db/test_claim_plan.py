@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.sql import Select
 
 from outreach.db import outbox
@@ -127,4 +127,43 @@ def test_on_sqlite_a_claim_searches_the_partial_index_in_order(engine: Engine) -
         plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
     search = "USING INDEX ix_messages_due_email (due_at<?)"
     assert any(search in p for p in plan), plan
+    assert not any("TEMP B-TREE" in p for p in plan), plan
+
+
+def test_on_sqlite_a_claim_names_its_index_whatever_the_statistics(engine: Engine) -> None:
+    """Statistics sampled with `analysis_limit` once made `state IN (...)` look selective
+    at a 1M backlog: SQLite sorted the whole backlog for every claim (276 ms a claim). The
+    claim names the channel's index (`INDEXED BY`), so its plan no longer depends on them."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's planner")
+    seed_backlog(engine, NOW, due=3_000, sent=3_000, analyze=True)
+    with engine.begin() as conn:  # statistics that say a state picks ten rows of a million
+        conn.exec_driver_sql(
+            "UPDATE sqlite_stat1 SET stat = '1000000 10 1' WHERE idx = 'ix_messages_state_id'"
+        )
+    engine.dispose()  # connections read the statistics when they open
+    with engine.connect() as conn:
+        sql, params = _sql(conn, outbox.claim_statement(NOW, BATCH, ["email"]))
+        unnamed = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
+    assert any("TEMP B-TREE" in p for p in unnamed), unnamed  # what SQLite would do unaided
+
+    sent: list[tuple[str, Any]] = []
+
+    def capture(*args: Any) -> None:
+        if "ORDER BY messages.due_at" in args[2]:
+            sent.append((args[2], args[3]))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with session_factory(engine)() as session:
+            assert len(outbox.claim(session, "w", NOW, BATCH, timedelta(minutes=5), ["email"]))
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    (claimed_sql, claimed_params), *_ = sent
+    with engine.connect() as conn:
+        plan = [
+            row[-1]
+            for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {claimed_sql}", claimed_params)
+        ]
+    assert any("USING INDEX ix_messages_due_email (due_at<?)" in p for p in plan), plan
     assert not any("TEMP B-TREE" in p for p in plan), plan
