@@ -35,12 +35,13 @@ sys.path.insert(0, str(ROOT))
 from bench.record import record  # noqa: E402
 from outreach.channels.null import NullChannel  # noqa: E402
 from outreach.clock import SimulatedClock  # noqa: E402
+from outreach.collector import tune_for_pipeline  # noqa: E402
 from outreach.config.campaigns import Campaign  # noqa: E402
 from outreach.config.loader import Config  # noqa: E402
 from outreach.db.models import Account, ContactPoint, Debtor, Message, MessageEvent  # noqa: E402
 from outreach.pipeline import planner  # noqa: E402
 from outreach.pipeline.dispatcher import Dispatcher  # noqa: E402
-from outreach.runtime import Runtime, tune_gc  # noqa: E402
+from outreach.runtime import Runtime  # noqa: E402
 
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))  # sends in flight per channel
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles, 08:00 in Honolulu
@@ -238,7 +239,7 @@ def dispatch_child(
 ) -> tuple[int, int, float, float, float]:
     """One of P dispatcher processes, started together at `start_at` (wall clock), after
     their imports: (claimed, bytes rendered, CPU s, start, end)."""
-    tune_gc()
+    tune_for_pipeline()
     runtime = bench_runtime(tmp, url)
     dispatcher, channels = bench_dispatcher(runtime, f"bench-{index}")
     time.sleep(max(0.0, start_at - time.time()))
@@ -268,7 +269,7 @@ async def dispatch_in_processes(
 
 
 async def run(n: int, url: str | None, processes: int) -> None:
-    tune_gc()  # as `outreach worker` does
+    tune_for_pipeline()  # as `outreach worker` does
     tmp = Path(tempfile.mkdtemp(prefix="outreach-bench-"))
     runtime = bench_runtime(tmp, url)
     clock = runtime.clock

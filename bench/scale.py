@@ -109,9 +109,9 @@ def stage(name: str, url: str, workdir: Path, n: int, limit: int | None) -> dict
         result["rows"] = plan.planned
     else:
         from outreach.channels.null import NullChannel
-        from outreach.runtime import tune_gc
+        from outreach.collector import tune_for_pipeline
 
-        tune_gc()  # as `outreach worker` does
+        tune_for_pipeline()  # as `outreach worker` does
 
         channels = {"email": NullChannel("email"), "sms": NullChannel("sms")}
         dispatcher = rt.dispatcher(channels, worker_id="scale")

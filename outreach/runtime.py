@@ -4,7 +4,6 @@ and the local sandbox (SMTP catcher + Twilio-compatible endpoint) when configure
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -39,19 +38,6 @@ if TYPE_CHECKING:
     from outreach.sandbox.twilio_api import TwilioSandboxStore
 
 log = logging.getLogger(__name__)
-
-
-GC_THRESHOLDS = (10_000, 20, 50)  # CPython's default is (700, 10, 10)
-
-
-def tune_gc() -> None:
-    """For a process that runs the pipeline: what start-up built (modules, config, templates)
-    is frozen out of the collector's sight, and collections run less often. The pipeline
-    allocates many short-lived objects and almost no cycles; with the defaults the collector
-    took about a sixth of the CPU per message (bench/pipeline.py: 1.21 -> 1.05 ms)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class Runtime:

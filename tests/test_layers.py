@@ -21,6 +21,7 @@ RANKS: dict[str, int] = {
     "masking": 0,
     "links": 0,
     "metrics": 0,
+    "collector": 0,
     "compliance": 1,
     "config": 2,
     "db": 3,

@@ -100,8 +100,9 @@ def load_runtime(ctx: click.Context, *, schema: bool = True, sends: bool = False
     with `sends` (worker, serve, run) the secrets sending needs must be set."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+    from outreach.collector import tune_for_pipeline
     from outreach.db.engine import display_url
-    from outreach.runtime import Runtime, tune_gc
+    from outreach.runtime import Runtime
 
     config = load_config(ctx)
     try:
@@ -123,7 +124,7 @@ def load_runtime(ctx: click.Context, *, schema: bool = True, sends: bool = False
     if schema:
         require_schema(runtime.engine, config.database_url)
     if sends:
-        tune_gc()
+        tune_for_pipeline()
     return runtime
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 @click.pass_context
 def demo(ctx: click.Context, days: int, directory: Path, portfolio: Path | None) -> None:
     """Simulate DAYS days of the campaigns on a fresh SQLite file, end to end."""
-    from outreach.runtime import tune_gc
+    from outreach.collector import tune_for_pipeline
     from outreach.simulation.demo import DEMO_START, run_demo
 
     config = load_config(ctx)
@@ -52,7 +52,7 @@ def demo(ctx: click.Context, days: int, directory: Path, portfolio: Path | None)
         }
     )
     portfolio = portfolio or config.dir / "sample" / "portfolio.csv"
-    tune_gc()
+    tune_for_pipeline()
     with progress_bar(False) as progress:
         task = progress.add_task("simulating", total=days + 1)
         summary = asyncio.run(

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import Clock
+from outreach.collector import rare_collections
 from outreach.db.models import ImportRun
 from outreach.portfolio.columns import COLUMNS, REQUIRED_COLUMNS
 from outreach.portfolio.reader import batches, check_csv, check_utf8, numbered_records, read_header
@@ -77,7 +77,7 @@ def import_csv(
         fh = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise ImportFileError(path, exc.strerror or str(exc)) from None
-    with fh, engine.connect() as conn, _rare_collections():
+    with fh, engine.connect() as conn, rare_collections():
         reader = csv.reader(fh, strict=False)
         try:
             columns = read_header(path, reader)
@@ -93,19 +93,6 @@ def import_csv(
             # Left behind, they are dropped by the next import on this pooled connection.
             with contextlib.suppress(SQLAlchemyError):
                 first_rows.close()
-
-
-@contextlib.contextmanager
-def _rare_collections() -> Iterator[None]:
-    """Run the cyclic collector rarely while importing: a chunk allocates hundreds of thousands
-    of short-lived dicts and tuples (no cycles), and at the default threshold the collector's
-    passes took about a fifth of the import's CPU time. Restored afterwards."""
-    saved = gc.get_threshold()
-    gc.set_threshold(50_000, *saved[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*saved)
 
 
 def _import(
