@@ -30,12 +30,19 @@ def latest(path: Path) -> list[dict[str, Any]]:
     return list(found.values())
 
 
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
 def share(value: float, target: float, higher_is_better: bool) -> float:
     return value / target if higher_is_better else target / value
 
 
 def draw(items: list[dict[str, Any]], out: Path) -> None:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("bench/chart.py needs matplotlib: pip install -e '.[bench]'") from None
 
     matplotlib.use("svg")
     import matplotlib.pyplot as plt
@@ -52,7 +59,8 @@ def draw(items: list[dict[str, Any]], out: Path) -> None:
     ax.barh([y - 0.2 for y in ys], peers, height=0.4, label="peer / floor", color="#a0aec0")
     ax.axvline(1.0, color="#c53030", linestyle="--", linewidth=1, label="target")
     labels = [
-        f"{i['name']}\n{i['value']:,.4g} {i['unit']} (target {i['target']:,.4g})" for i in items
+        f"{i['name']}\n{_number(i['value'])} {i['unit']} (target {_number(i['target'])})"
+        for i in items
     ]
     ax.set_yticks(list(ys), labels, fontsize=8)
     ax.invert_yaxis()
@@ -67,6 +75,8 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.svg")
     args = parser.parse_args()
+    if not args.results.exists():
+        raise SystemExit(f"{args.results}: no figures recorded yet (run a bench first)")
     draw(latest(args.results), args.out)
     print(f"wrote {args.out}")
 

@@ -14,8 +14,10 @@ in its own process, so the figure is that stage's own).
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -126,6 +128,7 @@ def main() -> None:
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="outreach-import-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the file and the database go with the run
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
     t0 = time.perf_counter()
     path = portfolio_csv.write(tmp / "portfolio.csv", args.n, bad_every=args.bad_every)
@@ -153,7 +156,7 @@ def main() -> None:
     )
     db = url.split(":")[0].split("+")[0]
     record(
-        f"import rows/s ({db}, {args.n:,} rows)",
+        f"import rows/s ({db})",
         args.n / med["import"],
         "rows/s",
         peer=args.n / med["floor"],

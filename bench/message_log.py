@@ -13,6 +13,7 @@ Figures are the median of 7 runs after one warm-up.
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import statistics
@@ -209,7 +210,9 @@ def bench(engine: Engine, n: int) -> None:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=1_000_000, help="messages to seed")
+    n = parser.parse_args().n
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
         upgrade(engine)

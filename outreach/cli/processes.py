@@ -57,14 +57,17 @@ def run_once(argv: Sequence[str], n: int) -> tuple[int, dict[str, Any]]:
         subprocess.Popen(child_argv(argv, i), stdout=subprocess.PIPE) for i in range(1, n + 1)
     ]
     total: Counter[str] = Counter()
-    code = 0
+    failed = 0
     for child in children:
         out, _ = child.communicate()
         if child.returncode != 0:
-            code = 1
+            failed += 1
             continue
         total.update(json.loads(out))
-    return code, dict(total)
+    report: dict[str, Any] = dict(total)
+    if failed:
+        report["failed_processes"] = failed  # their work is not in the sums above
+    return (1 if failed else 0), report
 
 
 def supervise(argv: Sequence[str], n: int, *, poll_seconds: float = 0.5) -> int:

@@ -83,6 +83,11 @@ def worker(
     runtime = load_runtime(ctx, sends=True)
     configure_logging(20)
     if processes > 1:
+        if metrics_port and metrics_port + processes - 1 > 65535:
+            raise BadInput(
+                f"--metrics-port {metrics_port} with --processes {processes}: the children"
+                f" would need ports up to {metrics_port + processes - 1} (at most 65535)"
+            )
         _processes(processes, once)
         return
     if once:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from outreach.db.models import MessageEvent
 from outreach.db.workers import Worker
+from tests.cli.conftest import invoke
 from tests.conftest import free_port
 from tests.worker_harness import FROM, seed, site
 
@@ -318,3 +319,15 @@ async def test_processes_once_report_the_sum_of_their_work(tmp_path: Path, db_ur
         assert report["planned"] == 120 and report["claimed"] == 120 and report["sent"] == 120
         assert s.states() == {"sent": 120}
         assert len(s.deliveries()) == 120 and set(s.deliveries().values()) == {1}
+
+
+def test_processes_refuse_metrics_ports_past_65535(config_dir: Path) -> None:
+    """The children's ports (P, P+1, ...) are checked before any starts: one line, exit 2,
+    not a child failing on a port the user never typed."""
+    assert invoke(config_dir, "migrate")[0] == 0
+    code, _, err = invoke(
+        config_dir, "worker", "--processes", "2", "--metrics-port", "65535", "--once"
+    )
+    assert code == 2
+    assert "--metrics-port 65535 with --processes 2" in err and "65536" in err
+    assert "Traceback" not in err
