@@ -53,9 +53,7 @@ def child_argv(argv: Sequence[str], index: int, life: int = 1) -> list[str]:
 
 def run_once(argv: Sequence[str], n: int) -> tuple[int, dict[str, Any]]:
     """Run N `--once` children side by side; their reports summed (1 if any failed)."""
-    children = [
-        subprocess.Popen(child_argv(argv, i), stdout=subprocess.PIPE) for i in range(1, n + 1)
-    ]
+    children = [_spawn(child_argv(argv, i), stdout=subprocess.PIPE) for i in range(1, n + 1)]
     total: Counter[str] = Counter()
     failed = 0
     for child in children:
@@ -104,6 +102,8 @@ def supervise(argv: Sequence[str], n: int, *, poll_seconds: float = 0.5) -> int:
                 if not stopping:
                     lives[i] += 1
                     children[i] = _spawn(child_argv(argv, i + 1, lives[i]))
+                    if stopping:  # the signal came while it was starting: it drains too
+                        children[i].send_signal(signal.SIGTERM)
         codes = [child.wait() for child in children]
     finally:
         for s, handler in previous.items():
