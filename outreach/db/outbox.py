@@ -13,14 +13,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
-from sqlalchemy import Select, Table, Update, bindparam, insert, select, update
+from sqlalchemy import Select, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from outreach.db.engine import INDEXED_BY
 from outreach.db.models import CampaignRow, Message, MessageEvent, due_index
+from outreach.db.types import table_of
 from outreach.vocabulary import (
     DUE_STATES,
     LEASED_STATES,
@@ -65,8 +66,8 @@ class Transition:
     values: Changes = field(default_factory=lambda: Changes())
 
 
-_MESSAGES = cast(Table, Message.__table__)
-_EVENTS = cast(Table, MessageEvent.__table__)
+_MESSAGES = table_of(Message)
+_EVENTS = table_of(MessageEvent)
 
 
 def dispatcher_cause(worker: str) -> str:

@@ -4,13 +4,14 @@ PostgreSQL, 64-bit ids)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
     Integer,
+    Table,
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -45,3 +46,8 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON(),
         list[str]: JSON(),
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's Table, for Core statements (the ORM types `__table__` loosely)."""
+    return cast(Table, model.__table__)

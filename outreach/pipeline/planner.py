@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, exists, select, text, update
+from sqlalchemy import bindparam, exists, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.clock import Clock
@@ -27,6 +27,7 @@ from outreach.db.bulk import among
 from outreach.db.engine import insert_ignoring_duplicates
 from outreach.db.models import Account, CampaignRow, Enrollment, Message
 from outreach.db.outbox import Transition, record_events
+from outreach.db.types import table_of
 from outreach.vocabulary import MessageState
 
 PLANNER_LOCK_KEY = 0x6F7574726561  # "outrea": one planner at a time on PostgreSQL
@@ -35,13 +36,7 @@ PLANNER_LOCK_KEY = 0x6F7574726561  # "outrea": one planner at a time on PostgreS
 CHUNK = 5000  # accounts or enrollments read (and written) per round trip
 
 
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_ACCOUNTS, _ENROLLMENTS, _MESSAGES = _table(Account), _table(Enrollment), _table(Message)
+_ACCOUNTS, _ENROLLMENTS, _MESSAGES = table_of(Account), table_of(Enrollment), table_of(Message)
 
 
 class SegmentFacts(Protocol):

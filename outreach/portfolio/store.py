@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from outreach.db.bulk import among, insert_rows
 from outreach.db.models import Account, ContactPoint, Debtor, Hold, InboundMessage
-from outreach.db.types import Base
+from outreach.db.types import table_of
 from outreach.portfolio.report import RowError
 from outreach.portfolio.rows import Row
 
@@ -46,16 +46,8 @@ _ACCOUNT_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_DEBTORS, _ACCOUNTS = _table(Debtor), _table(Account)
-
-
-_CONTACTS, _HOLDS = _table(ContactPoint), _table(Hold)
+_DEBTORS, _ACCOUNTS = table_of(Debtor), table_of(Account)
+_CONTACTS, _HOLDS = table_of(ContactPoint), table_of(Hold)
 
 
 @dataclass(slots=True)
