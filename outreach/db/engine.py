@@ -51,9 +51,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_optimize(dbapi_conn: Any, _record: Any) -> None:
     """Keep the planner's statistics current, as SQLite advises (PRAGMA optimize as a
     connection is done with): it runs ANALYZE only on the tables this connection read that
-    have no statistics or changed much since, so it is a no-op most times. Without them
-    SQLite prefers an equality on `state` to the claim's partial index
-    ix_messages_due_<channel>, and sorts every due message. Best effort: ANALYZE needs the
+    have no statistics or changed much since, so it is a no-op most times. The queries with
+    a choice of indexes (the log's filters, a claim over several channels) plan from them;
+    the dispatcher's single-channel claim names its index instead (`INDEXED BY`), because
+    statistics sampled within `analysis_limit` can mislead the planner on a large backlog.
+    Best effort: ANALYZE needs the
     write lock, and while another connection writes it is skipped at once (the next check-in
     tries again) rather than waiting."""
     if dbapi_conn is None:
