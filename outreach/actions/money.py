@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from outreach.actions.audit import ActionError, add_audited, audit
 from outreach.actions.messages import plan_message
+from outreach.compliance.local_dates import day_start, local_today
 from outreach.db import outbox
 from outreach.db.casework import Payment, Promise
 from outreach.db.models import Account
@@ -34,15 +36,18 @@ def record_promise(
     account: Account,
     amount: Decimal,
     due_on: date,
+    zones: Sequence[str],
     followup: FollowUp | None = None,
     inbound_id: int | None = None,
 ) -> Promise:
-    """A promise to pay `amount` by `due_on`. Collection messages for the account pause
-    until then (the compliance engine reads open promises); an earlier open promise on the
-    account is superseded; `followup` is planned for the day after `due_on`."""
+    """A promise to pay `amount` by `due_on`, a date on the consumer's calendar in `zones`
+    (their candidate zones). Collection messages for the account pause until then (the
+    compliance engine reads open promises); an earlier open promise on the account is
+    superseded; `followup` is planned for when the day after `due_on` has begun in every
+    zone, so it never reaches the consumer on the due date itself."""
     if amount <= 0:
         raise ActionError("a promise needs an amount above zero")
-    if due_on < now.date():
+    if due_on < local_today(now, zones):
         raise ActionError(f"promise date {due_on.isoformat()} is in the past")
     for earlier in session.scalars(
         select(Promise).where(Promise.account_id == account.id, Promise.status == "open")
@@ -69,9 +74,7 @@ def record_promise(
             template=followup.template,
             kind="promise_followup",
             step_id=f"promise-{promise.id}",
-            due_at=datetime.combine(
-                date.fromordinal(due_on.toordinal() + 1), time(0), tzinfo=now.tzinfo
-            ),
+            due_at=day_start(due_on + timedelta(days=1), zones or ("UTC",)),
             cause=actor,
         )
     return promise

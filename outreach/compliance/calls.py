@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
+from outreach.compliance.local_dates import day_start
 from outreach.compliance.policy import CallRules
 from outreach.compliance.types import Contact
-from outreach.compliance.window import day_start, zone_info
+from outreach.compliance.window import zone_info
 
 
 def call_release(

@@ -18,6 +18,7 @@ from outreach.compliance.calls import call_release
 from outreach.compliance.caps import cap_decision
 from outreach.compliance.content import check_content, is_first_communication
 from outreach.compliance.holds import check_holds
+from outreach.compliance.local_dates import day_start
 from outreach.compliance.places import places
 from outreach.compliance.policy import ChannelRules, Policy
 from outreach.compliance.timezones import candidate_zones
@@ -31,11 +32,12 @@ from outreach.compliance.types import (
     Verdict,
 )
 from outreach.compliance.validation import holiday_name
-from outreach.compliance.window import Schedule, day_start, earliest_allowed, zone_info
+from outreach.compliance.window import Schedule, earliest_allowed, zone_info
 
 # Caps only free up as time passes and the schedule repeats daily, so two rounds settle it;
 # the bound only guards against a bug turning into an endless loop.
 _MAX_ROUNDS = 8
+PHONE_CHANNELS: frozenset[str] = frozenset({"sms", "call"})
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -56,14 +58,31 @@ def evaluate(
     promise's due date (collection kinds), that F8 allows (calls), at which every cap has
     room, and that the contact schedule (window, state windows, holidays, stated
     inconvenient times) allows in every candidate zone. A schedule that never allows
-    contact blocks: no wait would help. `zones` is candidate_zones(debtor) computed once
-    per debtor by the caller; empty or None means compute it here.
+    contact blocks: no wait would help. `zones` is candidate_zones(debtor,
+    to=contacted_phone(attempt)) computed once by the caller; empty or None means compute
+    it here.
     """
     if now.tzinfo is None:
         raise ValueError("evaluate needs a timezone-aware now")
     now = now.astimezone(UTC)
     where = places(debtor.state, debtor.zip, account.state)
-    fired = check_holds(attempt, debtor, account, policy, where)
+    channel_rules = policy.rules_for(attempt.channel, where)
+    response = attempt.kind in policy.responses
+    window = None if response else channel_rules.window
+    paused = (
+        not response
+        and account.promise_due_on is not None
+        and attempt.kind in policy.promise_pauses
+    )
+    calls = attempt.channel == "call" and not response
+    dated_dispute = (
+        "dispute" in account.holds
+        and account.disputed_at is not None
+        and account.validation_notice_sent_at is not None
+    )
+    if (window is not None or paused or calls or dated_dispute) and not zones:
+        zones = candidate_zones(debtor, to=contacted_phone(attempt))
+    fired = check_holds(attempt, debtor, account, policy, where, zones or ())
     content: dict[str, Any] = {}
     if attempt.content is not None:
         first = attempt.first_contact
@@ -85,17 +104,6 @@ def evaluate(
             **content,
         )
 
-    channel_rules = policy.rules_for(attempt.channel, where)
-    response = attempt.kind in policy.responses
-    window = None if response else channel_rules.window
-    paused = (
-        not response
-        and account.promise_due_on is not None
-        and attempt.kind in policy.promise_pauses
-    )
-    calls = attempt.channel == "call" and not response
-    if (window is not None or paused or calls) and not zones:
-        zones = candidate_zones(debtor)
     considered = zones if zones and (window is not None or paused or calls) else ()
 
     fired_rules: list[str] = []
@@ -174,6 +182,11 @@ def evaluate(
         zones=considered,
         **content,
     )
+
+
+def contacted_phone(attempt: Attempt) -> str | None:
+    """The phone being texted or called: evidence of where the consumer is (F2)."""
+    return attempt.to if attempt.channel in PHONE_CHANNELS else None
 
 
 def _after(at: datetime, t: datetime) -> bool:

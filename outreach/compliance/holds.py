@@ -5,10 +5,12 @@ it (a hold is lifted by a person or an event: verification sent, consent given).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from outreach.compliance import rules
+from outreach.compliance.local_dates import dispute_timing
 from outreach.compliance.policy import Policy
 from outreach.compliance.types import AccountSnapshot, Attempt, DebtorSnapshot
-from outreach.compliance.validation import validation_period_end
 from outreach.vocabulary import RESPONSE_KINDS, MessageKind
 
 # F6 still allows a notice that collection efforts end, or of a specific remedy.
@@ -36,8 +38,10 @@ def check_holds(
     account: AccountSnapshot,
     policy: Policy,
     places: frozenset[str] = frozenset(),
+    zones: Sequence[str] = (),
 ) -> list[tuple[str, str]]:
-    """Every (rule_id, reason) that blocks `attempt`; [] when nothing blocks it."""
+    """Every (rule_id, reason) that blocks `attempt`; [] when nothing blocks it. `zones`
+    are the consumer's candidate zones: a dispute's timing is judged on local dates."""
     fired: list[tuple[str, str]] = []
     if debtor.holds or account.holds:
         blocking = policy.blocking_hold_set
@@ -49,7 +53,7 @@ def check_holds(
                     else f"On account {account.id}, the consumer"
                 )
                 if kind == "dispute":
-                    fired.extend(_dispute(attempt, account, policy, subject))
+                    fired.extend(_dispute(attempt, account, policy, subject, zones))
                     continue
                 if kind == "cease" and attempt.kind in CEASE_ALLOWS:
                     continue
@@ -81,9 +85,14 @@ def check_holds(
 
 
 def _dispute(
-    attempt: Attempt, account: AccountSnapshot, policy: Policy, subject: str
+    attempt: Attempt,
+    account: AccountSnapshot,
+    policy: Policy,
+    subject: str,
+    zones: Sequence[str],
 ) -> list[tuple[str, str]]:
-    """F17 (with the F15 period): hold collection until verification is sent."""
+    """F17 (with the F15 period): hold collection until verification is sent. Timely or
+    late is decided on the consumer's dates (local_dates.dispute_timing), never UTC's."""
     if attempt.kind in DISPUTE_ALLOWS:
         return []
     sent, disputed = account.validation_notice_sent_at, account.disputed_at
@@ -94,12 +103,13 @@ def _dispute(
                 f"{subject} disputed the debt; no collection until verification has been sent.",
             )
         ]
-    ends = validation_period_end(sent.date())
-    if disputed.date() <= ends:
+    timing = dispute_timing(sent, disputed, zones)
+    ends, disputed_on = timing.period_ends, timing.disputed_on
+    if timing.within:
         return [
             (
                 rules.DISPUTE,
-                f"{subject} disputed the debt on {disputed:%Y-%m-%d}, within the validation "
+                f"{subject} disputed the debt on {disputed_on:%Y-%m-%d}, within the validation "
                 f"period (it ends {ends:%Y-%m-%d}); no collection until verification has "
                 "been sent.",
             ),
@@ -110,7 +120,7 @@ def _dispute(
     return [
         (
             rules.DISPUTE,
-            f"{subject} disputed the debt on {disputed:%Y-%m-%d}, after the validation period "
+            f"{subject} disputed the debt on {disputed_on:%Y-%m-%d}, after the validation period "
             f"ended ({ends:%Y-%m-%d}); the policy still holds collection until verification "
             "has been sent.",
         ),

@@ -32,23 +32,29 @@ FALLBACK_ZONES: tuple[str, ...] = (
 MAX_PHONE_ZONES = 4
 
 
-def candidate_zones(debtor: DebtorSnapshot, *, region: str = "US") -> tuple[str, ...]:
+def candidate_zones(
+    debtor: DebtorSnapshot, *, to: str | None = None, region: str = "US"
+) -> tuple[str, ...]:
     """Sorted, unique IANA zones the consumer may be in.
 
-    A stated zone replaces all other evidence. Otherwise: the ZIP's zone (or, without a
-    usable ZIP, every zone of the state) plus every phone's zones. `region` is the default
-    region for phone numbers not written in E.164. No evidence -> FALLBACK_ZONES.
+    A stated zone replaces all other evidence. Otherwise: the ZIP's zones (or, without a
+    usable ZIP, every zone of the state) plus every phone's zones, the phone being called
+    or texted (`to`) among them even when the debtor's record does not list it. `region`
+    is the default region for phone numbers not written in E.164. No evidence ->
+    FALLBACK_ZONES.
     """
     if debtor.timezone and is_zone(debtor.timezone):
         return (debtor.timezone,)
     zones: set[str] = set()
-    zip_zone = zone_for_zip(debtor.zip) if debtor.zip else None
-    if zip_zone is not None:
-        zones.add(zip_zone)
+    zip_zones = zones_for_zip(debtor.zip) if debtor.zip else ()
+    if zip_zones:
+        zones.update(zip_zones)
     elif debtor.state:
         zones.update(zones_for_state(debtor.state))
     for phone in debtor.phones:
         zones.update(zones_for_phone(phone, region))
+    if to and "@" not in to:
+        zones.update(zones_for_phone(to, region))
     return tuple(sorted(zones)) if zones else FALLBACK_ZONES
 
 
@@ -64,31 +70,37 @@ def is_zone(name: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _zip_index() -> zip_table.ZipTable:
-    """ZIP -> (zone, state, county), loaded once from the shipped table (about 10 ms)."""
+    """ZIP -> (zones, state, county), loaded once from the shipped table (about 10 ms)."""
     return zip_table.load()
 
 
 def zip_record(zip_code: str) -> tuple[str, str, str] | None:
-    """(zone, state, county) of a 5-digit ZIP (ZIP+4 accepted); None when unknown."""
+    """(zones, state, county) of a 5-digit ZIP (ZIP+4 accepted); None when unknown."""
     key = zip_code.strip()[:5]
     return _zip_index().get(key) if len(key) == 5 and key.isdigit() else None
 
 
 @lru_cache(maxsize=65536)
-def zone_for_zip(zip_code: str) -> str | None:
-    """The zone of a ZIP; None when unknown or unusable."""
+def zones_for_zip(zip_code: str) -> tuple[str, ...]:
+    """The zones of a ZIP, from geography (zip_table); () when unknown or unusable."""
     record = zip_record(zip_code)
-    zone = record[0] if record is not None else None
-    return zone if zone and is_zone(zone) else None
+    zones = record[0].split(",") if record is not None and record[0] else ()
+    return tuple(sorted(z for z in zones if is_zone(z)))
 
 
 @lru_cache(maxsize=256)
 def zones_for_state(state: str) -> tuple[str, ...]:
-    """Every zone of a state or territory (code or name); () when unknown."""
-    found = us.states.lookup(state.strip())
-    if found is None or not found.time_zones:
-        return ()
-    return tuple(sorted(z for z in found.time_zones if is_zone(z)))
+    """Every zone of a state or territory (code or name): the zones kept at its ZIPs.
+
+    From the ZIP table rather than a list per state, so Arizona has the Navajo Nation's
+    daylight time (Denver) beside Phoenix, and the two tables cannot disagree. () when
+    unknown.
+    """
+    code = state.strip().upper()
+    if len(code) != 2:
+        found = us.states.lookup(state.strip())
+        code = found.abbr if found is not None else ""
+    return tuple(z for z in _zip_index().state_zones.get(code, ()) if is_zone(z))
 
 
 @lru_cache(maxsize=65536)

@@ -110,13 +110,6 @@ def earliest_allowed(now: datetime, zones: Sequence[str], window: Window | Sched
     )
 
 
-def day_start(day: date, zones: Sequence[str]) -> datetime:
-    """The earliest UTC instant at which the local date is `day` or later in every zone."""
-    return max(
-        datetime.combine(day, time(0), tzinfo=zone_info(name)).astimezone(UTC) for name in zones
-    )
-
-
 @lru_cache(maxsize=256)
 def zone_info(name: str) -> ZoneInfo:
     """A cached ZoneInfo (ZoneInfo's own cache is keyed weakly and can be dropped)."""

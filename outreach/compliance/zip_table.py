@@ -1,36 +1,123 @@
-"""ZIP -> (zone, state, county), shipped as a small table built from the `zipcodes` package.
+"""ZIP -> (zones, state, county), shipped as a small table built from geography.
 
-Building the same index from `zipcodes` at run time costs over 2 s of CPU per process (it
-materializes 42,000 dicts; a single lookup still loads its whole database, 0.3 s), which every
-command that decides a contact paid before its first decision. The table is that index
-written once (sorted, tab-separated, gzip): loading it takes about 10 ms (one split, then a
-binary search per lookup). A test checks it
-still equals what `zipcodes` gives, so it cannot drift from the dependency; regenerate with
-`python -m outreach.compliance.zip_table` after upgrading `zipcodes`.
+The zones come from where the ZIP is, not from a label: `zipcodes` gives each ZIP one
+zone, wrong for some (Page and Flagstaff, Arizona, as Denver; Tuba City, in the Navajo
+Nation, as Phoenix; West Wendover, Nevada, as Pacific) and blind to a ZIP whose area
+straddles a zone line. So `build` takes the ZIP's point from `zipcodes` and asks
+`timezonefinder` (offline, the timezone-boundary-builder polygons, which follow the
+county lines of 49 CFR part 71 and the Navajo Nation's daylight time) for the zone at the
+point and at points MARGIN_KM around it: every zone within the margin is a candidate,
+the point's own first. A ZIP's area is not in the data, and a rural ZIP near a zone
+line reaches 15 km from its point; F2 asks for every likely zone, so the margin errs wide.
+Then `zone_overrides.tsv` replaces the zones of ZIPs the polygons do not settle
+(unofficial local time, enclaves). Military ZIPs (APO/FPO) name a post office, not where
+the consumer is: they get no zone.
+
+Geography and `zipcodes` cost seconds per process, so the result is written once (sorted,
+tab-separated, gzip) and loading it takes about 10 ms (one split, then a binary search
+per lookup). A test rebuilds it and compares, so it cannot drift from its sources;
+regenerate with `python -m outreach.compliance.zip_table` (needs the `dev` extra).
 """
 
 from __future__ import annotations
 
 import gzip
+import math
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 TABLE = Path(__file__).with_name("zips.tsv.gz")
+OVERRIDES = Path(__file__).with_name("zone_overrides.tsv")
+ZONE_TAB = Path("/usr/share/zoneinfo/zone.tab")  # the IANA zone -> country list
 
-Record = tuple[str, str, str]  # (IANA zone, state, county); "" when zipcodes has none
+MARGIN_KM = 15.0
+_BEARINGS = 8  # points on each of two rings, at MARGIN_KM / 2 and MARGIN_KM
+_KM_PER_DEGREE = 111.2
+# Zones a US address can be in: the states' and the territories' (zone.tab's countries).
+# A point across the border (Windsor from Detroit) says nothing about a US address.
+US_COUNTRIES = frozenset({"US", "PR", "VI", "GU", "AS", "MP", "UM", "FM", "MH", "PW"})
+
+Record = tuple[str, str, str]  # (zones joined by ",", the point's first; state; county)
 
 
-def from_zipcodes() -> dict[str, Record]:
-    """The index as the `zipcodes` package gives it (slow: the source of the table)."""
+@dataclass(frozen=True, slots=True)
+class Override:
+    zip: str
+    zones: tuple[str, ...]
+    note: str
+
+
+def overrides(path: Path = OVERRIDES) -> dict[str, Override]:
+    """The override table: ZIP -> zones that replace geography's, with why."""
+    found: dict[str, Override] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 3:
+            raise ValueError(f"{path.name}, line {number}: expected ZIP, zones, note")
+        zip_code, zones, note = fields
+        found[zip_code] = Override(zip_code, tuple(zones.split(",")), note)
+    return found
+
+
+def build() -> dict[str, Record]:
+    """The index from its sources (slow, seconds: the source of the shipped table)."""
     import zipcodes
+    from timezonefinder import TimezoneFinder
+
+    finder = TimezoneFinder()
+    countries = _zone_countries()
+    fixed = overrides()
+
+    def zones_near(lat: float, lng: float) -> list[str]:
+        found: list[str] = []
+        for y, x in _around(lat, lng):
+            zone = finder.timezone_at(lng=x, lat=y)
+            if zone and countries.get(zone) in US_COUNTRIES and zone not in found:
+                found.append(zone)
+        return found[:1] + sorted(found[1:])
 
     rows: list[dict[str, Any]] = zipcodes.list_all()  # type: ignore[no-untyped-call]
-    return {
-        z["zip_code"]: (z.get("timezone") or "", z.get("state") or "", z.get("county") or "")
-        for z in rows
-    }
+    index: dict[str, Record] = {}
+    for z in rows:
+        zip_code, state, county = z["zip_code"], z.get("state") or "", z.get("county") or ""
+        if zip_code in fixed:
+            zones = list(fixed[zip_code].zones)
+        elif z.get("zip_code_type") == "MILITARY":
+            zones = []
+        else:
+            lat, lng = float(z["lat"] or 0), float(z["long"] or 0)
+            zones = zones_near(lat, lng) if (lat, lng) != (0.0, 0.0) else []
+            if not zones and z.get("timezone"):
+                zones = [z["timezone"]]  # no land polygon at the point: keep the label
+        index[zip_code] = (",".join(zones), state, county)
+    return index
+
+
+def _around(lat: float, lng: float) -> Iterator[tuple[float, float]]:
+    """The point, then two rings of points around it (flat-earth offsets suffice at 15 km)."""
+    yield lat, lng
+    for ring in (MARGIN_KM / 2, MARGIN_KM):
+        for k in range(_BEARINGS):
+            angle = 2 * math.pi * k / _BEARINGS
+            dlat = ring * math.cos(angle) / _KM_PER_DEGREE
+            dlng = ring * math.sin(angle) / (_KM_PER_DEGREE * math.cos(math.radians(lat)))
+            yield lat + dlat, lng + dlng
+
+
+def _zone_countries() -> dict[str, str]:
+    """IANA zone -> ISO country, from the system's zone.tab."""
+    out: dict[str, str] = {}
+    for line in ZONE_TAB.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            fields = line.split("\t")
+            out[fields[2]] = fields[0]
+    return out
 
 
 def encode(index: dict[str, Record]) -> bytes:
@@ -38,7 +125,7 @@ def encode(index: dict[str, Record]) -> bytes:
     return gzip.compress(text.encode("utf-8"), 9, mtime=0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ZipTable:
     """The table's fields in one flat list, 4 per ZIP in ZIP order, and the ZIPs to bisect."""
 
@@ -52,7 +139,16 @@ class ZipTable:
         return (self.fields[4 * i + 1], self.fields[4 * i + 2], self.fields[4 * i + 3])
 
     def as_dict(self) -> dict[str, Record]:
-        return {z: (zone, state, county) for z, zone, state, county in self._rows()}
+        return {z: (zones, state, county) for z, zones, state, county in self._rows()}
+
+    @cached_property
+    def state_zones(self) -> dict[str, tuple[str, ...]]:
+        """State -> the zones at its ZIPs' points (not the margins: those reach neighbours)."""
+        found: dict[str, set[str]] = {}
+        for _, zones, state, _ in self._rows():
+            if zones:
+                found.setdefault(state, set()).add(zones.split(",", 1)[0])
+        return {state: tuple(sorted(zones)) for state, zones in found.items()}
 
     def _rows(self) -> zip[tuple[str, str, str, str]]:
         f = self.fields
@@ -67,5 +163,5 @@ def load(path: Path = TABLE) -> ZipTable:
 
 
 if __name__ == "__main__":
-    TABLE.write_bytes(encode(from_zipcodes()))
+    TABLE.write_bytes(encode(build()))
     print(f"wrote {TABLE}")

@@ -21,6 +21,7 @@ from outreach.actions.casework import create_task
 from outreach.actions.contacts import set_opt_out
 from outreach.actions.holds import set_hold
 from outreach.actions.money import FollowUp, record_promise
+from outreach.compliance.local_dates import local_today
 from outreach.config.settings import InboundSettings
 from outreach.db.models import Account, InboundMessage
 from outreach.inbound.intents import CARRIER_HELP, CARRIER_START, CARRIER_STOP, Intent, IntentKind
@@ -30,7 +31,6 @@ from outreach.inbound.reply_log import Reply, log_replies
 from outreach.inbound.sender import Sender, identify_sender, sender_zones
 from outreach.links import LinkBuilder
 from outreach.masking import mask
-from outreach.render.message_context import local_today
 from outreach.vocabulary import MessageKind
 
 log = logging.getLogger(__name__)
@@ -95,15 +95,15 @@ def handle_sms(
     session.flush()  # the unique MessageSid: a concurrent duplicate fails here
 
     sender = identify_sender(session, sms.from_)
-    today = local_today(now, sender_zones(session, sender, sms.from_))
+    zones = sender_zones(session, sender, sms.from_)
     intent = parse_intent(
         sms.body,
-        today=today,
+        today=local_today(now, zones),
         opt_out_type=sms.opt_out_type,
         max_days=services.settings.promise_max_days,
     )
     language = intent.language or (sender.debtor.language if sender.debtor else "en")
-    handler = _Handler(session, now, sms, services, sender, inbound, intent, language)
+    handler = _Handler(session, now, sms, services, sender, inbound, intent, language, zones)
     action, replies = handler.run()
 
     inbound.debtor_id = sender.debtor.id if sender.debtor else None
@@ -129,8 +129,10 @@ class _Handler:
         inbound: InboundMessage,
         intent: Intent,
         language: str,
+        zones: tuple[str, ...],
     ) -> None:
         self.session = session
+        self.zones = zones  # the sender's candidate zones: the calendar of their dates
         self.now = now
         self.sms = sms
         self.settings = services.settings
@@ -295,6 +297,7 @@ class _Handler:
                 account=account,
                 amount=intent.amount,
                 due_on=intent.due_on,
+                zones=self.zones,
                 followup=FollowUp("sms", self.settings.promise_followup_template),
                 inbound_id=self.inbound.id,
             )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from outreach.compliance import DebtorSnapshot, candidate_zones
 from outreach.db.models import Account, ContactPoint, Debtor, Message
+from outreach.pipeline.snapshot import debtor_zones
 from outreach.vocabulary import RESPONSE_KINDS
 
 log = logging.getLogger(__name__)
@@ -82,22 +83,8 @@ def _last_sms(session: Session, phone: str, debtor_ids: Sequence[int]) -> Messag
 
 
 def sender_zones(session: Session, sender: Sender, phone: str) -> tuple[str, ...]:
-    """Where the debtor is, for "Friday" and "tomorrow": the same evidence the contact
-    window uses (stated zone, address, this phone)."""
-    state = zip_code = None
-    if sender.debtor is not None:
-        address = session.scalars(
-            select(ContactPoint).where(
-                ContactPoint.debtor_id == sender.debtor.id, ContactPoint.kind == "address"
-            )
-        ).first()
-        if address is not None and address.address:
-            state, zip_code = address.address.get("state"), address.address.get("zip")
-    return candidate_zones(
-        DebtorSnapshot(
-            state=state,
-            zip=zip_code,
-            timezone=sender.debtor.stated_timezone if sender.debtor else None,
-            phones=(phone,),
-        )
-    )
+    """Where the sender is, for "Friday" and "tomorrow": the evidence the contact window
+    uses for the debtor (stated zone, address, phones) with the phone that texted us."""
+    if sender.debtor is None:
+        return candidate_zones(DebtorSnapshot(), to=phone)
+    return debtor_zones(session, sender.debtor.id, to=phone)

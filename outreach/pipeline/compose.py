@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from outreach.channels.base import OutboundMessage, PostalAddress
+from outreach.compliance.local_dates import local_today
 from outreach.config.campaigns import Step
 from outreach.config.settings import AgencySettings
 from outreach.db.rows import MessageRow, PointRow
@@ -18,7 +19,7 @@ from outreach.masking import mask
 from outreach.pipeline.snapshot import BatchContext
 from outreach.render.context import Links
 from outreach.render.environment import Renderer
-from outreach.render.message_context import build_context, local_today
+from outreach.render.message_context import build_context
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Composer:
             address=address,
             links=links,
             today=local_today(now, zones),
-            validation_sent_on=sent.date() if sent else None,
+            validation_sent_on=local_today(sent, zones) if sent else None,
             campaign=message.campaign or "",
             step=step.id,
             first_contact=first_contact,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from outreach.channels.base import OutboundMessage
 from outreach.compliance import evaluate
 from outreach.compliance.content import check_content, is_first_communication
+from outreach.compliance.engine import contacted_phone
 from outreach.compliance.places import places
 from outreach.compliance.policy import Policy
 from outreach.compliance.types import Attempt, Contact, Decision, Verdict
@@ -176,15 +177,18 @@ class Preparer:
         if point is None:
             return finish(MessageState.SKIPPED, f"no {CONTACT_KIND[step.channel]} on file")
 
-        zones = batch.zones(message.debtor_id)
         history = batch.history.setdefault(message.debtor_id, [])
         to = point.value if point.kind != "address" else None
         try:
             threatens_suit = self.composer.renderer.meta(step.template).threatens_suit
         except TemplateError as exc:
             return template_failed(exc)
+        attempt = Attempt(
+            channel=step.channel, to=to, kind=step.kind, threatens_suit=threatens_suit
+        )
+        zones = batch.zones(message.debtor_id, contacted_phone(attempt))
         decision = evaluate(
-            Attempt(channel=step.channel, to=to, kind=step.kind, threatens_suit=threatens_suit),
+            attempt,
             debtor_snap,
             account_snap,
             history,

@@ -56,7 +56,7 @@ class BatchContext:
     validation_sent: dict[int, datetime]  # account id -> when its validation notice went out
     promises: dict[int, date] = field(default_factory=dict)  # account id -> open promise due
     _debtor_snapshots: dict[int, DebtorSnapshot] = field(default_factory=dict)
-    _zones: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    _zones: dict[tuple[int, str | None], tuple[str, ...]] = field(default_factory=dict)
 
     def debtor_snapshot(self, debtor_id: int) -> DebtorSnapshot:
         snap = self._debtor_snapshots.get(debtor_id)
@@ -68,12 +68,14 @@ class BatchContext:
             )
         return snap
 
-    def zones(self, debtor_id: int) -> tuple[str, ...]:
-        """The debtor's candidate zones, worked out once per batch (phone parsing is the
-        costly part of a check)."""
-        zones = self._zones.get(debtor_id)
+    def zones(self, debtor_id: int, to: str | None = None) -> tuple[str, ...]:
+        """The debtor's candidate zones with the phone `to` being contacted (None for email
+        and letters), worked out once per batch (phone parsing is the costly part of a
+        check)."""
+        key = (debtor_id, to)
+        zones = self._zones.get(key)
         if zones is None:
-            zones = self._zones[debtor_id] = candidate_zones(self.debtor_snapshot(debtor_id))
+            zones = self._zones[key] = candidate_zones(self.debtor_snapshot(debtor_id), to=to)
         return zones
 
     def evidence(self) -> dict[int, tuple[object, ...]]:
@@ -146,6 +148,26 @@ def _debtor_snapshot(
         inconvenient_times=tuple(inconvenient_time(e) for e in debtor.inconvenient_times or ()),
         consented=frozenset(p.value for p in points if p.consent == "granted"),
     )
+
+
+def debtor_zones(session: Session, debtor_id: int, *, to: str | None = None) -> tuple[str, ...]:
+    """One debtor's candidate zones (with the phone `to`), from the snapshot the dispatcher
+    checks: for actions that read the consumer's calendar (a promise's date, "Friday")."""
+    debtor = next(
+        load_rows(session, DebtorRow, select_rows(DebtorRow).where(Debtor.id == debtor_id)), None
+    )
+    if debtor is None:
+        return candidate_zones(DebtorSnapshot(), to=to)
+    points = list(
+        load_rows(
+            session,
+            PointRow,
+            select_rows(PointRow)
+            .where(ContactPoint.debtor_id == debtor_id)
+            .order_by(ContactPoint.id),
+        )
+    )
+    return candidate_zones(_debtor_snapshot(debtor, points, ()), to=to)
 
 
 def inconvenient_time(entry: dict[str, Any]) -> InconvenientTime:

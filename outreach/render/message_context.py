@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from outreach.channels.base import PostalAddress
 from outreach.compliance import validation_period_end
@@ -25,13 +24,6 @@ def _date(value: Any, default: date) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(value) if value else default
-
-
-def local_today(now: datetime, zones: tuple[str, ...]) -> date:
-    """The debtor's calendar date; with several zones, the westernmost (the latest to change)."""
-    if not zones:
-        return now.date()
-    return min(now.astimezone(ZoneInfo(z)).date() for z in zones)
 
 
 def build_context(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from outreach.actions import casework, contacts, holds, money
 from outreach.actions.audit import ActionError
 from outreach.db.models import Account, ContactPoint, Debtor
+from outreach.pipeline.snapshot import debtor_zones
 from outreach.services.contract import Acting, Outcome, found
 from outreach.services.inputs import CallIn, HoldIn, NoteIn, OptOutIn, PaymentIn, PromiseIn
 
@@ -112,6 +113,7 @@ def _record_promise(session: Session, by: Acting, debtor_id: int, data: PromiseI
         account=_own_account(session, debtor_id, data.account_id),
         amount=data.amount,
         due_on=data.due_on,
+        zones=debtor_zones(session, debtor_id),
     )
     return Outcome(id=promise.id)
 

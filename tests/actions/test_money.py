@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +18,9 @@ from outreach.db.models import Account, Message, MessageEvent
 from outreach.vocabulary import MessageState
 from tests.actions.conftest import audit_events
 from tests.factories import add_debtor
+
+NY = "America/New_York"
+LA = "America/Los_Angeles"
 
 
 def test_payment_that_covers_a_promise_keeps_it_and_cancels_the_follow_up(
@@ -34,6 +38,7 @@ def test_payment_that_covers_a_promise_keeps_it_and_cancels_the_follow_up(
                 account=account,
                 amount=Decimal("50"),
                 due_on=date(2020, 1, 1),
+                zones=(NY,),
             )
         promise = record_promise(
             session,
@@ -42,6 +47,7 @@ def test_payment_that_covers_a_promise_keeps_it_and_cancels_the_follow_up(
             account=account,
             amount=Decimal("50"),
             due_on=due,
+            zones=(NY,),
             followup=FollowUp("sms", "sms/reminder"),
         )
         followup_id = promise.followup_message_id
@@ -50,7 +56,9 @@ def test_payment_that_covers_a_promise_keeps_it_and_cancels_the_follow_up(
         followup = session.get_one(Message, followup_id)
         assert followup.state == MessageState.PLANNED
         assert followup.kind == "promise_followup" and followup.campaign is None
-        assert followup.due_at.date() == due + timedelta(days=1)
+        # the day after the due date, from New York's midnight (05:00 UTC in winter)
+        after = datetime.combine(due + timedelta(days=1), time(0), tzinfo=ZoneInfo(NY))
+        assert followup.due_at == after.astimezone(UTC)
 
     clock.advance(timedelta(days=2))
     with factory.begin() as session:
@@ -96,3 +104,38 @@ def test_paying_in_full_marks_the_account_paid(
     with factory() as session:
         account = session.get_one(Account, account_id)
         assert (account.balance, account.status) == (Decimal("0.00"), "paid")
+
+
+def test_a_promise_is_dated_on_the_consumers_calendar_not_utcs(
+    factory: sessionmaker[Session],
+) -> None:
+    """At 21:00 in Los Angeles it is already tomorrow in UTC: a promise for "today" is not
+    in the past, and its follow-up waits for the day after in every candidate zone."""
+    evening = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)  # Dec 1, 21:00 PST; Dec 2, 00:00 EST
+    _, account_id = add_debtor(factory, evening, balance="300.00")
+    with factory.begin() as session:
+        account = session.get_one(Account, account_id)
+        with pytest.raises(ActionError, match="past"):  # Dec 1 is over in New York
+            record_promise(
+                session,
+                evening,
+                "debtor:sms",
+                account=account,
+                amount=Decimal("5"),
+                due_on=date(2026, 12, 1),
+                zones=(NY,),
+            )
+        promise = record_promise(
+            session,
+            evening,
+            "debtor:sms",
+            account=account,
+            amount=Decimal("50"),
+            due_on=date(2026, 12, 1),
+            zones=(LA, NY),
+            followup=FollowUp("sms", "sms/reminder"),
+        )
+        followup_id = promise.followup_message_id
+    with factory() as session:
+        followup = session.get_one(Message, followup_id)
+        assert followup.due_at == datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # midnight in LA

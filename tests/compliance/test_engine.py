@@ -70,6 +70,7 @@ ROWS = [
         Verdict.DEFER,
         utc(2026, 11, 24, 15),
         ("F1",),
+        attempt=Attempt(channel="sms", to="+13035551234"),  # a Denver phone
         debtor=DebtorSnapshot(zip="80202"),
         reasons=(
             "It is 06:12 in America/Denver (window 08:00-21:00); "
@@ -94,6 +95,7 @@ ROWS = [
         Verdict.DEFER,
         utc(2026, 11, 24, 15),
         ("F1",),
+        attempt=Attempt(channel="sms", to="+12083431234"),
         debtor=DebtorSnapshot(phones=("+12083431234",)),
     ),
     Row(
@@ -102,6 +104,7 @@ ROWS = [
         Verdict.DEFER,
         utc(2026, 11, 24, 16),
         ("F1",),
+        attempt=Attempt(channel="sms", to="+12086641234"),
         debtor=DebtorSnapshot(phones=("+12086641234",)),
     ),
     Row(
@@ -134,6 +137,7 @@ ROWS = [
         Verdict.DEFER,
         utc(2026, 7, 1, 18),
         ("F1",),
+        attempt=Attempt(channel="sms", to="+18085551234"),  # a Honolulu phone
         debtor=DebtorSnapshot(zip="96813"),
     ),
     Row(

@@ -107,6 +107,7 @@ ROWS = [
         utc(2026, 7, 1, 18),
         ("F1",),
         now=utc(2026, 7, 1, 17, 30),
+        attempt=Attempt("sms", to="+18085551234"),  # a Honolulu phone
         debtor=DebtorSnapshot(state="HI", zip="96813"),
     ),
     Row(
@@ -115,6 +116,7 @@ ROWS = [
         utc(2026, 11, 24, 17),
         ("F1",),
         now=utc(2026, 11, 24, 16),
+        attempt=EMAIL,  # no phone: the ZIP alone decides
         debtor=DebtorSnapshot(state="AK", zip="99501"),
     ),
     Row(
@@ -123,6 +125,7 @@ ROWS = [
         utc(2026, 11, 24, 15),
         ("F1",),
         now=utc(2026, 11, 24, 14, 30),
+        attempt=Attempt("sms", to="+12083431234"),
         debtor=DebtorSnapshot(phones=("+12083431234",)),
     ),
     Row(
@@ -131,6 +134,7 @@ ROWS = [
         utc(2026, 11, 24, 16),
         ("F1",),
         now=utc(2026, 11, 24, 14, 30),
+        attempt=Attempt("sms", to="+12086641234"),
         debtor=DebtorSnapshot(phones=("+12086641234",)),
     ),
     Row(
@@ -305,6 +309,31 @@ ROWS = [
             disputed_at=utc(2026, 11, 20, 15),
         ),
         reasons=("ends 2026-12-09",),
+    ),
+    Row(
+        # 21:00 EST on the period's last day is Dec 10 in UTC: the consumer's date decides
+        "F17 + F15: a dispute late on the last day is timely (local date)",
+        Verdict.BLOCK,
+        rules=("F17", "F15"),
+        account=AccountSnapshot(
+            id=1,
+            holds=frozenset({"dispute"}),
+            validation_notice_sent_at=utc(2026, 11, 2, 15),
+            disputed_at=utc(2026, 12, 10, 2),
+        ),
+        policy=DISPUTES_ALLOWED,
+        reasons=("disputed the debt on 2026-12-09, within the validation period",),
+    ),
+    Row(
+        "F17: a dispute just after the last day, policy allows",
+        Verdict.ALLOW,
+        account=AccountSnapshot(
+            id=1,
+            holds=frozenset({"dispute"}),
+            validation_notice_sent_at=utc(2026, 11, 2, 15),
+            disputed_at=utc(2026, 12, 10, 5, 30),  # 00:30 EST, Dec 10
+        ),
+        policy=DISPUTES_ALLOWED,
     ),
     Row(
         "F17: the validation notice still goes",

@@ -26,7 +26,12 @@ ROWS: list[tuple[str, DebtorSnapshot, tuple[str, ...]]] = [
     ),
     ("Boise exchange", DebtorSnapshot(phones=(BOISE_PHONE,)), (DENVER,)),
     ("north Idaho exchange", DebtorSnapshot(phones=(NORTH_IDAHO_PHONE,)), (LA,)),
-    ("state only: every zone of Idaho", DebtorSnapshot(state="ID"), (DENVER, LA)),
+    ("state only: every zone of Idaho", DebtorSnapshot(state="ID"), ("America/Boise", LA)),
+    (
+        "Arizona without a ZIP: Phoenix and the Navajo Nation's daylight time",
+        DebtorSnapshot(state="AZ"),
+        (DENVER, "America/Phoenix"),
+    ),
     ("ZIP replaces state", DebtorSnapshot(state="ID", zip="83702"), ("America/Boise",)),
     ("unknown ZIP falls back to state", DebtorSnapshot(state="NY", zip="00000"), (NY,)),
     ("malformed ZIP falls back to state", DebtorSnapshot(state="NY", zip="1000"), (NY,)),
@@ -68,3 +73,15 @@ def test_toll_free_really_maps_to_many_zones() -> None:
 
     assert len(timezone.time_zones_for_number(phonenumbers.parse(TOLL_FREE))) > 4
     assert zones_for_phone(TOLL_FREE) == ()
+
+
+def test_the_phone_being_contacted_is_evidence_too() -> None:
+    """A Los Angeles debtor texted on a New York number may be in New York (F2)."""
+    debtor = DebtorSnapshot(zip="90012")
+    assert candidate_zones(debtor) == (LA,)
+    assert candidate_zones(debtor, to="+12125551234") == (LA, NY)
+    assert candidate_zones(debtor, to="+18005551234") == (LA,)  # toll-free: no evidence
+    assert candidate_zones(debtor, to="debtor@example.com") == (LA,)
+    assert candidate_zones(DebtorSnapshot(), to="+12125551234") == (NY,)
+    stated = DebtorSnapshot(zip="90012", timezone="America/Chicago")
+    assert candidate_zones(stated, to="+12125551234") == ("America/Chicago",)

@@ -220,6 +220,7 @@ async def test_an_open_promise_pauses_collection_until_the_day_after(
                 account=account,
                 amount=Decimal("50"),
                 due_on=date(2026, 12, 3),
+                zones=("America/New_York",),
             )
         message_id = plan_sms(p, debtor_id, account_id)
         await p.dispatcher().run_until_idle()
@@ -257,7 +258,13 @@ def test_snapshot_loads_calls_promises_stated_times_and_consent(
             outcome="conversation",
         )
         record_promise(
-            session, now, "agent:t", account=account, amount=Decimal("10"), due_on=date(2026, 12, 5)
+            session,
+            now,
+            "agent:t",
+            account=account,
+            amount=Decimal("10"),
+            due_on=date(2026, 12, 5),
+            zones=("America/New_York",),
         )
         ids = []
         for kind in ("collection", "reply", "opt_out_confirmation"):
