@@ -218,7 +218,11 @@ ROWS: list[tuple[str, dict[str, Any], str, str | None, list[str]]] = [
     ),
     (
         "Hawaii",
-        sms(now="2026-07-01T07:30:00-10:00", debtor={"state": "HI", "zip": "96813"}),
+        sms(
+            now="2026-07-01T07:30:00-10:00",
+            to="+18085550143",  # a Honolulu number: the texted phone is evidence too
+            debtor={"state": "HI", "zip": "96813"},
+        ),
         "defer",
         "2026-07-01T18:00:00+00:00",
         ["F1"],
