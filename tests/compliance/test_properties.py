@@ -5,9 +5,13 @@ earliest such instant at minute resolution (one minute earlier is not allowed)."
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import holidays
+import phonenumbers
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from phonenumbers.tzdata import TIMEZONE_DATA
 
 from outreach.compliance import (
     AccountSnapshot,
@@ -15,8 +19,12 @@ from outreach.compliance import (
     DebtorSnapshot,
     InconvenientTime,
     Verdict,
+    candidate_zones,
     evaluate,
+    zip_table,
 )
+from outreach.compliance.places import places
+from outreach.compliance.timezones import zones_for_phone, zones_for_zip
 from outreach.compliance.window import Schedule, earliest_allowed, is_inside
 from tests.compliance.common import SHIPPED, utc
 
@@ -125,3 +133,80 @@ def test_engine_not_before_is_the_first_allowed_minute(
             again = evaluate(attempt, debtor, account, (), policy, earlier)
             assert again.verdict is Verdict.DEFER
             assert again.not_before == decision.not_before
+
+
+# Random debtors drawn from the real tables: any ZIP the table knows, any US area code
+# phonenumbers knows (so split codes and overlays with unknown exchanges come up), states
+# with and without a ZIP, a stated zone now and then, and a texted phone the record may lack.
+ALL_ZIPS = zip_table.load().zips
+US_AREA_CODES = sorted(
+    {
+        key[1:4]
+        for key in TIMEZONE_DATA
+        if key.startswith("1")
+        and len(key) >= 4
+        and phonenumbers.region_code_for_number(phonenumbers.parse(f"+{key[:4]}2001234")) == "US"
+    }
+)
+phones = st.builds(
+    lambda npa, nxx, line: f"+1{npa}{nxx}{line:04d}",
+    st.sampled_from(US_AREA_CODES),
+    st.integers(200, 999),
+    st.integers(0, 9999),
+)
+debtors = st.builds(
+    DebtorSnapshot,
+    state=st.none() | st.sampled_from(["AZ", "KY", "IN", "FL", "TN", "ID", "ND", "NV", "TX", "NY"]),
+    zip=st.none() | st.sampled_from(ALL_ZIPS),
+    timezone=st.none() | st.none() | st.none() | st.sampled_from(US_ZONES),
+    phones=st.lists(phones, max_size=2).map(tuple),
+)
+
+
+def _allowed_everywhere(at: datetime, zones: tuple[str, ...], start: time, end: time) -> bool:
+    """Checked from first principles: the local time and date in each zone, zoneinfo's."""
+    for zone in zones:
+        local = at.astimezone(ZoneInfo(zone))
+        if not start <= local.time() < end or local.date() in US_HOLIDAYS:
+            return False
+    return True
+
+
+US_HOLIDAYS = holidays.country_holidays("US", years=range(2025, 2029))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    now=nows,
+    debtor=debtors,
+    to=phones,
+    channel=st.sampled_from(["sms", "call", "email", "letter"]),
+)
+def test_no_contact_outside_the_window_in_any_candidate_zone(
+    now: datetime, debtor: DebtorSnapshot, to: str, channel: str
+) -> None:
+    """F2: a deferral's not_before, and an allowed now, are inside the window (and not on a
+    holiday) on the local clock of every candidate zone: the ZIP's (geography), the state's,
+    every phone's (split area codes), the texted phone's."""
+    policy = SHIPPED.model_copy(update={"holidays": True})
+    phone = channel in ("sms", "call")
+    address = to if phone else ("a@example.com" if channel == "email" else None)
+    decision = evaluate(
+        Attempt(channel, to=address), debtor, AccountSnapshot(id=1), (), policy, now
+    )
+    assume(decision.verdict is not Verdict.BLOCK)
+    rules = policy.rules_for(channel, places(debtor.state, debtor.zip))
+    window = rules.narrowed or rules.window
+    if window is None:  # letters: no contact hours, so no zones to weigh
+        assert decision.verdict is Verdict.ALLOW and decision.zones == ()
+        return
+    zones = candidate_zones(debtor, to=address)
+    assert decision.zones == zones
+    if not debtor.timezone:
+        evidence = set(zones_for_zip(debtor.zip) if debtor.zip else ())
+        for number in (*debtor.phones, *([to] if phone else [])):
+            evidence.update(zones_for_phone(number))
+        assert evidence <= set(zones)
+    at = decision.not_before or now
+    assert at >= now
+    assert _allowed_everywhere(at, zones, window.start, window.end), (at, zones, decision.reasons)
