@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from outreach.compliance import Attempt, Decision, Policy, Verdict, evaluate
+from outreach.compliance.engine import contacted_phone
 from outreach.db.rows import AccountRow
 from outreach.pipeline.contacts import CONTACT_KIND, choose_contact
 from outreach.pipeline.snapshot import load_debtor
@@ -57,7 +58,6 @@ def next_contacts(
     )
     targets: list[AccountRow | None] = list(accounts) or [None]
     debtor = batch.debtor_snapshot(debtor_id)
-    zones = batch.zones(debtor_id)
     history = batch.history.get(debtor_id, [])
     points = batch.contact_points.get(debtor_id, [])
     out = []
@@ -69,14 +69,15 @@ def next_contacts(
                 out.append(_none(channel, account))
                 continue
             to = None if point.kind == "address" else point.value
+            attempt = Attempt(channel=channel, to=to)
             decision = evaluate(
-                Attempt(channel=channel, to=to),
+                attempt,
                 debtor,
                 account_snap,
                 history,
                 policy,
                 now,
-                zones=zones,
+                zones=batch.zones(debtor_id, contacted_phone(attempt)),
             )
             out.append(_answer(channel, account, point.value, decision, now))
     return out
