@@ -16,11 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
+
+from outreach.compliance.window import is_zone
 
 TABLE = Path(__file__).with_name("area_codes.tsv")
 
@@ -62,21 +63,12 @@ def load(path: Path = TABLE) -> dict[str, AreaCode]:
 @lru_cache(maxsize=1)
 def _table() -> dict[str, tuple[str, ...]]:
     """Area code -> its loadable zones, read once (the table is small: about 1 ms)."""
-    return {npa: tuple(z for z in row.zones if _is_zone(z)) for npa, row in load().items()}
+    return {npa: tuple(z for z in row.zones if is_zone(z)) for npa, row in load().items()}
 
 
 def area_code_zones(npa: str) -> tuple[str, ...] | None:
     """The table's zones for a 3-digit area code; None when the code keeps one time."""
     return _table().get(npa)
-
-
-@lru_cache(maxsize=1024)
-def _is_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def _longest_match(digits: str) -> tuple[str, tuple[str, ...]]:
@@ -118,4 +110,4 @@ def zones_for_phone(phone: str, region: str = "US") -> tuple[str, ...]:
     known = [z for z in zones if z != _UNKNOWN[0]]
     if len(known) > MAX_PHONE_ZONES:
         return ()
-    return tuple(sorted(z for z in known if _is_zone(z)))
+    return tuple(sorted(z for z in known if is_zone(z)))

@@ -7,16 +7,16 @@ except a zone the consumer stated, which replaces everything else.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
 import us
-from phonenumbers import PhoneNumberType
-from phonenumbers import timezone as phone_timezone
 
 from outreach.compliance import zip_table
+from outreach.compliance.phone_zones import zones_for_phone
 from outreach.compliance.types import DebtorSnapshot
+from outreach.compliance.window import clock, is_zone
 
 # Used when there is no evidence at all: the window then holds everywhere in the US.
 FALLBACK_ZONES: tuple[str, ...] = (
@@ -27,9 +27,13 @@ FALLBACK_ZONES: tuple[str, ...] = (
     "America/New_York",
     "Pacific/Honolulu",
 )
-
-# A phone mapping to more zones than this names a country or a toll-free plan, not a place.
-MAX_PHONE_ZONES = 4
+# Names preferred when several zones keep one clock: the zones people know by name.
+FALLBACK_RANK: dict[str, int] = {
+    zone: rank
+    for rank, zone in enumerate(
+        (*FALLBACK_ZONES, "America/Phoenix", "America/Adak", "America/Puerto_Rico")
+    )
+}
 
 
 def candidate_zones(
@@ -55,17 +59,20 @@ def candidate_zones(
         zones.update(zones_for_phone(phone, region))
     if to and "@" not in to:
         zones.update(zones_for_phone(to, region))
-    return tuple(sorted(zones)) if zones else FALLBACK_ZONES
+    return distinct_clocks(zones) if zones else FALLBACK_ZONES
 
 
-@lru_cache(maxsize=1024)
-def is_zone(name: str) -> bool:
-    """True for a zone name zoneinfo can load (the ZIP data holds a few that are not)."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+def distinct_clocks(zones: Iterable[str]) -> tuple[str, ...]:
+    """Sorted zones, one per clock: of names that keep the same time (window.clock) the
+    best known stays (America/Chicago over America/Indiana/Knox), so a reason names the
+    times that differ and each is computed once."""
+    unique = sorted(set(zones))
+    if len(unique) < 2:
+        return tuple(unique)
+    kept: dict[tuple[timedelta | None, ...], str] = {}
+    for zone in sorted(unique, key=lambda z: (z not in FALLBACK_RANK, FALLBACK_RANK.get(z, 0), z)):
+        kept.setdefault(clock(zone), zone)
+    return tuple(sorted(kept.values()))
 
 
 @lru_cache(maxsize=1)
@@ -103,28 +110,9 @@ def zones_for_state(state: str) -> tuple[str, ...]:
     return tuple(z for z in _zip_index().state_zones.get(code, ()) if is_zone(z))
 
 
-@lru_cache(maxsize=65536)
-def zones_for_phone(phone: str, region: str = "US") -> tuple[str, ...]:
-    """A phone's zones by area code and exchange; () when the number is no evidence.
-
-    Invalid numbers give "Etc/Unknown", toll-free ones every zone of the plan: neither says
-    where the consumer is, so both give ().
-    """
-    try:
-        number = phonenumbers.parse(phone, region)
-    except phonenumbers.NumberParseException:
-        return ()
-    # One type lookup answers both questions (UNKNOWN: not a valid number); it is the
-    # costly part, matching the number against every region of its country code.
-    kind = phonenumbers.number_type(number)
-    if kind in (PhoneNumberType.UNKNOWN, PhoneNumberType.TOLL_FREE):
-        return ()
-    zones = [z for z in phone_timezone.time_zones_for_number(number) if z != "Etc/Unknown"]
-    if len(zones) > MAX_PHONE_ZONES:
-        return ()
-    return tuple(sorted(z for z in zones if is_zone(z)))
-
-
 def preload() -> None:
     """Load the ZIP index now instead of on the first lookup."""
     _zip_index()
+
+
+__all__ = ["FALLBACK_ZONES", "candidate_zones", "is_zone", "zones_for_phone", "zones_for_zip"]

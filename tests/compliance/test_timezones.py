@@ -85,3 +85,14 @@ def test_the_phone_being_contacted_is_evidence_too() -> None:
     assert candidate_zones(DebtorSnapshot(), to="+12125551234") == (NY,)
     stated = DebtorSnapshot(zip="90012", timezone="America/Chicago")
     assert candidate_zones(stated, to="+12125551234") == ("America/Chicago",)
+
+
+def test_zones_keeping_one_clock_count_once_under_the_best_known_name() -> None:
+    """Indiana's ZIPs name eleven IANA zones but keep two clocks: a reason names those two."""
+    assert candidate_zones(DebtorSnapshot(state="IN")) == ("America/Chicago", NY)
+    assert candidate_zones(DebtorSnapshot(state="KY")) == ("America/Chicago", NY)
+    louisville = DebtorSnapshot(zip="40202")  # alone, a zone keeps its own name
+    assert candidate_zones(louisville) == ("America/Kentucky/Louisville",)
+    assert candidate_zones(louisville, to="+12125551234") == (NY,)
+    # Phoenix and Denver differ in summer: both stay
+    assert candidate_zones(DebtorSnapshot(state="AZ")) == (DENVER, "America/Phoenix")
