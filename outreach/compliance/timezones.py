@@ -8,7 +8,6 @@ except a zone the consumer stated, which replaces everything else.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
 from functools import lru_cache
 
 import us
@@ -69,7 +68,7 @@ def distinct_clocks(zones: Iterable[str]) -> tuple[str, ...]:
     unique = sorted(set(zones))
     if len(unique) < 2:
         return tuple(unique)
-    kept: dict[tuple[timedelta | None, ...], str] = {}
+    kept: dict[int, str] = {}
     for zone in sorted(unique, key=lambda z: (z not in FALLBACK_RANK, FALLBACK_RANK.get(z, 0), z)):
         kept.setdefault(clock(zone), zone)
     return tuple(sorted(kept.values()))
