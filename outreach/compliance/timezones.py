@@ -7,6 +7,7 @@ except a zone the consumer stated, which replaces everything else.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,6 +31,10 @@ FALLBACK_ZONES: tuple[str, ...] = (
 
 # A phone mapping to more zones than this names a country or a toll-free plan, not a place.
 MAX_PHONE_ZONES = 4
+# A NANP number in E.164. Its zones depend on its first 7 digits only: phonenumbers' zone
+# data for +1 goes 6 digits deep and no validity pattern of a +1 region constrains the last 3
+# (tests/compliance/test_timezones.py checks it), so one lookup answers all 1,000 numbers.
+_NANP_E164 = re.compile(r"\+1[2-9][0-9]{9}")
 
 
 def candidate_zones(debtor: DebtorSnapshot, *, region: str = "US") -> tuple[str, ...]:
@@ -98,6 +103,8 @@ def zones_for_phone(phone: str, region: str = "US") -> tuple[str, ...]:
     Invalid numbers give "Etc/Unknown", toll-free ones every zone of the plan: neither says
     where the consumer is, so both give ().
     """
+    if phone[9:] != "000" and _NANP_E164.fullmatch(phone):  # ~50 µs saved per new number
+        return zones_for_phone(phone[:9] + "000", region)
     try:
         number = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:
