@@ -233,9 +233,10 @@ def decide(scenario: Scenario, policy: Policy) -> dict[str, Any]:
 def snapshots(
     scenario: Scenario,
 ) -> tuple[DebtorSnapshot, AccountSnapshot, tuple[Contact, ...], Attempt]:
-    """The engine's view of a scenario. Built once per line of `--jsonl`, so empty fields
-    share one empty value and history instants are converted to UTC once (the rules compare
-    them many times, and aware datetimes in UTC compare about 10x faster)."""
+    """The engine's view of a scenario, built once per line of `--jsonl`: empty fields share
+    one empty value, and history instants are converted to UTC once. The rules compare them
+    many times (about 10x faster in UTC than in pydantic's fixed offsets), and a cap's
+    release, an instant computed from one, is then reported in UTC as the README says."""
     d, a = scenario.debtor, scenario.account
     debtor = DebtorSnapshot(
         state=d.state,
