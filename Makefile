@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench bench-email bench-peer-venv bench-scale bench-claim bench-chart clean
+.PHONY: demo test lint typecheck bench bench-email bench-peer-venv bench-scale bench-claim bench-chart bench-explain clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,7 @@ bench: $(VENV)/.bench-installed bench-email
 	$(BIN)/python bench/pipeline.py 20000 --processes 2
 	$(BIN)/python bench/import.py 100000
 	$(BIN)/python bench/message_log.py
+	$(BIN)/python bench/explain.py
 	@if [ -n "$$BENCH_POSTGRES_URL" ]; then \
 		$(BIN)/python bench/email_peer.py --database-url "$$BENCH_POSTGRES_URL"; \
 		OUTREACH_BENCH_POSTGRES_URL="$$BENCH_POSTGRES_URL" $(BIN)/python bench/claim.py; \
@@ -59,6 +60,10 @@ bench: $(VENV)/.bench-installed bench-email
 # 1,000,000 debtors imported, planned and their first step dispatched (about 20 minutes).
 bench-scale: $(VENV)/.bench-installed
 	$(BIN)/python bench/scale.py 1000000 --dispatch-limit 100000
+
+# `outreach compliance explain --jsonl` as a process: 200,000 scenarios beside the 20,000/s floor.
+bench-explain: $(VENV)/.installed
+	$(BIN)/python bench/explain.py
 
 bench-chart: $(VENV)/.bench-installed
 	$(BIN)/python bench/chart.py

@@ -13,6 +13,7 @@ knows is still its own answer: it is more precise than the whole code.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,10 @@ TABLE = Path(__file__).with_name("area_codes.tsv")
 MAX_PHONE_ZONES = 4
 
 _NANP = 1
+# A NANP number in E.164. Its zones depend on its first 8 digits at most: phonenumbers' zone
+# data for +1 goes 7 deep and no validity pattern of a +1 region constrains the last 3
+# (tests/compliance/test_timezones.py checks both), so one lookup answers 1,000 numbers.
+_NANP_E164 = re.compile(r"\+1[2-9][0-9]{9}")
 _AREA_KEY_LEN = 4  # "1" + the 3-digit area code: phonenumbers' area-level key
 _UNKNOWN = ("Etc/Unknown",)
 
@@ -88,6 +93,8 @@ def zones_for_phone(phone: str, region: str = "US") -> tuple[str, ...]:
     where the consumer is, so both give (). A NANP number whose exchange phonenumbers does
     not know takes its area code's row of the table when there is one.
     """
+    if phone[9:] != "000" and _NANP_E164.fullmatch(phone):  # ~50 µs saved per new number
+        return zones_for_phone(phone[:9] + "000", region)
     try:
         number = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:

@@ -159,6 +159,13 @@ ROWS: list[tuple[str, dict[str, Any], str, str | None, list[str]]] = [
         ["promise", "F1"],
     ),
     (
+        "promise follow-up is not paused",
+        sms(kind="promise_followup", account={"promise_due_on": "2026-11-25"}),
+        "allow",
+        None,
+        [],
+    ),
+    (
         "MA",
         sms(
             debtor={"state": "MA", "zip": "02108"},
@@ -350,22 +357,79 @@ def test_bad_input_exits_2_with_one_line_naming_the_field(scenario: str, expecte
     assert err.count("\n") == 1
 
 
-def test_bad_policy_exits_2(tmp_path: Path) -> None:
+INCONVENIENT = {"start": "09:00", "end": "17:00"}
+HISTORY = {"channel": "sms", "at": "2026-11-20T10:00:00Z"}
+KINDS = ["collection", "validation_notice", "cease_ack", "remedy", "promise_followup", "reply"]
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+CHANNELS = ["sms", "email", "letter", "call"]
+HOLDS = ["cease", "attorney", "bankruptcy", "deceased", "dispute", "opt_out:sms"]
+
+
+# Every field with a fixed vocabulary: (scenario, field, a value it allows, the hint).
+@pytest.mark.parametrize(
+    ("scenario", "field", "allowed", "hint"),
+    [
+        (sms(kind="Collection"), "kind", KINDS, "collection"),
+        (sms(kind="dunning"), "kind", KINDS, None),
+        (sms(channel="SMS"), "channel", CHANNELS, "sms"),
+        (sms(history=[{**HISTORY, "channel": "fax"}]), "history[0].channel", CHANNELS, None),
+        (
+            sms(history=[HISTORY, {**HISTORY, "kind": "Conversation"}]),
+            "history[1].kind",
+            ["attempt", "conversation"],
+            "conversation",
+        ),
+        (
+            sms(debtor={**PA, "inconvenient_times": [{**INCONVENIENT, "days": ["mon", "Tue"]}]}),
+            "debtor.inconvenient_times[0].days[1]",
+            WEEKDAYS,
+            "tue",
+        ),
+        (
+            sms(debtor={**PA, "inconvenient_times": [{**INCONVENIENT, "channel": "phone"}]}),
+            "debtor.inconvenient_times[0].channel",
+            CHANNELS,
+            None,
+        ),
+        (sms(debtor={**PA, "holds": ["Cease"]}), "debtor.holds[0]", HOLDS, "cease"),
+        (sms(account={"holds": ["opt_out_sms"]}), "account.holds[0]", HOLDS, "opt_out:sms"),
+    ],
+)
+def test_a_value_outside_a_fields_vocabulary_exits_2_naming_the_field_and_the_values(
+    scenario: dict[str, Any], field: str, allowed: list[str], hint: str | None
+) -> None:
+    """A typo in a vocabulary (issue: "Collection" skipped the promise pause) is refused."""
+    code, out, err = explain(scenario)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {field}: ") and err.count("\n") == 1, err
+    assert all(value in err for value in allowed), err
+    assert (f"did you mean {hint!r}?" in err) if hint else "did you mean" not in err
+
+
+def test_a_policy_kind_outside_the_message_kinds_exits_2(tmp_path: Path) -> None:
+    """The policy's kinds (promise_pauses, cap_exempt_kinds, responses) are message kinds too."""
     policy = tmp_path / "policy.yaml"
-    policy.write_text("states:\n  XY: {}\n")
-    code, _, err = explain(sms(), "--policy", str(policy))
-    assert code == 2
-    assert "states" in err and "XY" in err
+    policy.write_text("promise_pauses: [Collection]\n")
+    code, out, err = explain(sms(), "--policy", str(policy))
+    assert (code, out) == (2, "")
+    assert "promise_pauses" in err and "collection" in err and err.count("\n") == 1
 
 
-def test_explain_needs_no_database(tmp_path: Path) -> None:
-    """explain reads only the policy: it works where no database is configured."""
-    scenario = {"now": "2026-11-24T10:00:00-05:00", "channel": "letter", "debtor": {"state": "PA"}}
-    result = CliRunner().invoke(
-        main,
-        ["--config-dir", str(tmp_path), "compliance", "explain", "--policy",
-         str(CONFIG_DIR / "policy.yaml")],
-        input=json.dumps(scenario),
-    )  # fmt: skip
-    assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["verdict"] == "allow"
+def test_history_with_local_offsets_gives_utc_instants() -> None:
+    """not_before and the reasons' "UTC" times are UTC whatever offset the history is in."""
+    history = [
+        {"channel": "letter", "at": "2026-11-19T05:00:00-08:00"},  # 13:00 UTC
+        {"channel": "email", "at": "2026-11-21T12:00:00-08:00"},
+        {"channel": "call", "at": "2026-11-22T12:00:00-08:00"},
+    ]
+    wa = {"state": "WA", "zip": "98101"}
+    code, out, _ = explain(sms(now="2026-11-24T12:00:00-08:00", debtor=wa, history=history))
+    decision = json.loads(out)
+    assert code == 0 and decision["rules"] == ["WA", "F1"]
+    assert decision["not_before"] == "2026-11-26T16:00:00+00:00"  # 08:00 in Seattle
+    assert decision["reasons"][-1].startswith(
+        "At 2026-11-26 13:00 UTC, when the caps allow, it will be 05:00 in America/Los_Angeles"
+    )
+    letter = sms(now="2026-11-24T12:00:00-08:00", channel="letter", debtor=wa, history=history)
+    decision = json.loads(explain(letter)[1])
+    assert decision["not_before"] == "2026-11-26T13:00:00+00:00"  # letters have no window

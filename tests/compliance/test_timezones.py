@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from outreach.compliance.timezones import FALLBACK_ZONES, candidate_zones, zones_for_phone
 from outreach.compliance.types import DebtorSnapshot
@@ -96,3 +100,54 @@ def test_zones_keeping_one_clock_count_once_under_the_best_known_name() -> None:
     assert candidate_zones(louisville, to="+12125551234") == (NY,)
     # Phoenix and Denver differ in summer: both stay
     assert candidate_zones(DebtorSnapshot(state="AZ")) == (DENVER, "America/Phoenix")
+
+
+# Numbers whose validity or zone turns on the 6th or 7th digit: Barbados (246-521x), Jamaica
+# (876-6060), the split Idaho exchanges, an area code phonenumbers maps to two zones.
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\+1[2-9][0-9]{9}", fullmatch=True))
+@example("+12465213123")
+@example("+12465211123")
+@example("+18766060123")
+@example("+18766061123")
+@example(BOISE_PHONE)
+@example(NORTH_IDAHO_PHONE)
+@example(ALASKA_PHONE)
+@example(TOLL_FREE)
+def test_an_e164_numbers_zones_are_the_full_lookups(number: str) -> None:
+    """E.164 NANP numbers are looked up by their first 7 digits (one lookup per 1,000
+    numbers): the answer is the one phonenumbers gives for the whole number, typed out."""
+    typed = f"({number[2:5]}) {number[5:8]}-{number[8:]}"  # not E.164: the whole lookup
+    assert zones_for_phone(number) == zones_for_phone(typed)
+
+
+def test_nanp_metadata_looks_no_deeper_than_seven_digits() -> None:
+    """Guards the premise of the 7-digit lookup against a phonenumbers upgrade: the zone
+    data for +1 is keyed by at most 6 digits after the 1, and every validity pattern of
+    every +1 region leaves the last 3 digits free (each alternative ends in \\d{3} or more)."""
+    from phonenumbers import PhoneMetadata
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+    from phonenumbers.tzdata import TIMEZONE_DATA
+
+    assert max(len(key) for key in TIMEZONE_DATA if key.startswith("1")) <= 7
+    free_tail = re.compile(r"\\d\{(?:[3-9]|\d\d)(?:,\d*)?\}$")
+    for region in COUNTRY_CODE_TO_REGION_CODE[1]:
+        metadata = PhoneMetadata.metadata_for_region(region)
+        for desc in (
+            metadata.general_desc, metadata.fixed_line, metadata.mobile, metadata.toll_free,
+            metadata.premium_rate, metadata.shared_cost, metadata.personal_number,
+            metadata.voip, metadata.pager, metadata.uan, metadata.voicemail,
+        ):  # fmt: skip
+            pattern = desc.national_number_pattern if desc is not None else None
+            for alternative in _top_level_alternatives(pattern or ""):
+                assert free_tail.search(alternative), (region, alternative)
+
+
+def _top_level_alternatives(pattern: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(pattern):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    return [*parts, pattern[start:]] if pattern else []
