@@ -423,7 +423,10 @@ def test_history_with_local_offsets_gives_utc_instants() -> None:
         {"channel": "call", "at": "2026-11-22T12:00:00-08:00"},
     ]
     wa = {"state": "WA", "zip": "98101"}
-    code, out, _ = explain(sms(now="2026-11-24T12:00:00-08:00", debtor=wa, history=history))
+    seattle = "+12065550143"  # the texted phone is evidence too
+    code, out, _ = explain(
+        sms(now="2026-11-24T12:00:00-08:00", to=seattle, debtor=wa, history=history)
+    )
     decision = json.loads(out)
     assert code == 0 and decision["rules"] == ["WA", "F1"]
     assert decision["not_before"] == "2026-11-26T16:00:00+00:00"  # 08:00 in Seattle
