@@ -14,10 +14,24 @@ import json
 import re
 from datetime import UTC, date, time
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    NotRequired,  # pydantic needs these before 3.12
+)
 
 import phonenumbers
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
+from typing_extensions import TypedDict
 
 from outreach.compliance import rules
 from outreach.compliance.engine import contacted_phone, evaluate
@@ -128,63 +142,74 @@ Phone = Annotated[str, AfterValidator(_phone)]
 Address = Annotated[str, AfterValidator(_address)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# The schema as TypedDicts: pydantic validates the JSON straight into dicts (in Rust but for
+# the validators above), three to four times faster than into models, which matters at
+# 20,000 scenarios a second (`--jsonl`). Absent fields take their defaults in `snapshots`.
+_FORBID = ConfigDict(extra="forbid")
 
 
-class EmailIn(_In):
+@with_config(_FORBID)
+class EmailIn(TypedDict):
     address: Email
-    work: bool = False
-    consented: bool = False  # the consumer consented to or used this address (F12)
+    work: NotRequired[bool]  # default false
+    consented: NotRequired[bool]  # the consumer consented to or used this address (F12)
 
 
-class InconvenientIn(_In):
+@with_config(_FORBID)
+class InconvenientIn(TypedDict):
     start: HHMM
     end: HHMM
-    days: list[Weekday] | None = Field(None, min_length=1)
-    channel: ContactChannel | None = None
+    days: NotRequired[Annotated[list[Weekday], Field(min_length=1)] | None]
+    channel: NotRequired[ContactChannel | None]
 
 
-class DebtorIn(_In):
-    state: State | None = None
-    zip: Zip | None = None
-    timezone: Zone | None = None
-    phones: list[Phone] = Field(default_factory=list)
-    emails: list[EmailIn] = Field(default_factory=list)
-    inconvenient_times: list[InconvenientIn] = Field(default_factory=list)
-    holds: list[HoldKind] = Field(default_factory=list)
-    opted_out: list[Address] = Field(default_factory=list)  # single addresses opted out (F7)
-    consented: list[Address] = Field(default_factory=list)  # addresses with consent (NYC)
+@with_config(_FORBID)
+class DebtorIn(TypedDict, total=False):
+    state: State | None
+    zip: Zip | None
+    timezone: Zone | None
+    phones: list[Phone]
+    emails: list[EmailIn]
+    inconvenient_times: list[InconvenientIn]
+    holds: list[HoldKind]
+    opted_out: list[Address]  # single addresses opted out (F7)
+    consented: list[Address]  # addresses with consent (NYC)
 
 
-class AccountIn(_In):
-    id: int = 1
-    state: State | None = None
-    time_barred: bool = False
-    validation_notice_sent_at: AwareDatetime | None = None
-    disputed_at: AwareDatetime | None = None  # set: the dispute is open (no verification yet)
-    promise_due_on: date | None = None  # an open promise to pay
-    holds: list[HoldKind] = Field(default_factory=list)
+@with_config(_FORBID)
+class AccountIn(TypedDict, total=False):
+    id: int  # default 1
+    state: State | None
+    time_barred: bool
+    validation_notice_sent_at: AwareDatetime | None
+    disputed_at: AwareDatetime | None  # set: the dispute is open (no verification yet)
+    promise_due_on: date | None  # an open promise to pay
+    holds: list[HoldKind]
 
 
-class HistoryIn(_In):
+@with_config(_FORBID)
+class HistoryIn(TypedDict):
     channel: ContactChannel
     at: AwareDatetime
-    kind: CallOutcome = CallOutcome.ATTEMPT
-    account_id: int | None = None  # default: the scenario's account
+    kind: NotRequired[CallOutcome]  # default attempt
+    account_id: NotRequired[int | None]  # default: the scenario's account
 
 
-class Scenario(_In):
+@with_config(_FORBID)
+class Scenario(TypedDict):
     now: AwareDatetime
     channel: ContactChannel
-    to: str | None = None
-    debtor: DebtorIn = DebtorIn()
-    account: AccountIn = AccountIn()
-    history: list[HistoryIn] = Field(default_factory=list)
-    content: str | None = None
-    kind: MessageKind = MessageKind.COLLECTION
-    threatens_suit: bool = False  # the template declares it (F18)
-    first_contact: bool | None = None  # for the F14 content check; default from history
+    to: NotRequired[str | None]
+    debtor: NotRequired[DebtorIn]
+    account: NotRequired[AccountIn]
+    history: NotRequired[list[HistoryIn]]
+    content: NotRequired[str | None]
+    kind: NotRequired[MessageKind]  # default collection
+    threatens_suit: NotRequired[bool]  # the template declares it (F18)
+    first_contact: NotRequired[bool | None]  # for the F14 content check; default from history
+
+
+_SCENARIO: TypeAdapter[Scenario] = TypeAdapter(Scenario)
 
 
 def explain(raw: str | bytes, policy: Policy) -> dict[str, Any]:
@@ -195,16 +220,17 @@ def explain(raw: str | bytes, policy: Policy) -> dict[str, Any]:
 def parse(raw: str | bytes) -> Scenario:
     """Validate one JSON document; raises ScenarioError naming the first bad field."""
     try:
-        scenario = Scenario.model_validate_json(raw)
+        scenario = _SCENARIO.validate_json(raw)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise ScenarioError(_path(first["loc"]), _message(first)) from None
-    if scenario.channel != "letter" and not (scenario.to or "").strip():
-        raise ScenarioError("to", f"required for channel {scenario.channel}")
-    if scenario.to and scenario.channel in ("sms", "call"):
-        _checked("to", scenario.to)
-    if scenario.to and scenario.channel == "email" and "@" not in scenario.to:
-        raise ScenarioError("to", f"not an email address: {scenario.to!r}")
+    channel, to = scenario["channel"], scenario.get("to")
+    if channel != "letter" and not (to or "").strip():
+        raise ScenarioError("to", f"required for channel {channel}")
+    if to and channel in ("sms", "call"):
+        _checked("to", to)
+    if to and channel == "email" and "@" not in to:
+        raise ScenarioError("to", f"not an email address: {to!r}")
     return scenario
 
 
@@ -220,12 +246,12 @@ def encode(answer: dict[str, Any], *, pretty: bool = False) -> str:
 def decide(scenario: Scenario, policy: Policy) -> dict[str, Any]:
     """The decision for a scenario, as the JSON object `explain` prints."""
     debtor, account, history, attempt = snapshots(scenario)
-    decision: Decision = evaluate(attempt, debtor, account, history, policy, scenario.now)
+    decision: Decision = evaluate(attempt, debtor, account, history, policy, scenario["now"])
     out = decision.to_dict()
     out["zones"] = list(decision.zones or candidate_zones(debtor, to=contacted_phone(attempt)))
     out["places"] = sorted(places(debtor.state, debtor.zip, account.state))
     out["titles"] = {rule: rules.title(rule) for rule in decision.rules}
-    if decision.text is not None and decision.text != scenario.content:
+    if decision.text is not None and decision.text != scenario.get("content"):
         out["text"] = decision.text
     return out
 
@@ -237,53 +263,66 @@ def snapshots(
     one empty value, and history instants are converted to UTC once. The rules compare them
     many times (about 10x faster in UTC than in pydantic's fixed offsets), and a cap's
     release, an instant computed from one, is then reported in UTC as the README says."""
-    d, a = scenario.debtor, scenario.account
+    d: DebtorIn = scenario.get("debtor") or {}
+    a: AccountIn = scenario.get("account") or {}
+    account_id = a.get("id", 1)
     debtor = DebtorSnapshot(
-        state=d.state,
-        zip=d.zip,
-        timezone=d.timezone,
-        phones=tuple(d.phones),
-        emails=tuple([EmailAddress(e.address, e.work, e.consented) for e in d.emails]),
-        holds=frozenset(d.holds) if d.holds else _NONE,
-        opted_out=frozenset(d.opted_out) if d.opted_out else _NONE,
-        inconvenient_times=tuple([_inconvenient(i) for i in d.inconvenient_times]),
-        consented=frozenset(d.consented) if d.consented else _NONE,
+        state=d.get("state"),
+        zip=d.get("zip"),
+        timezone=d.get("timezone"),
+        phones=tuple(d.get("phones", ())),
+        emails=tuple(
+            [
+                EmailAddress(e["address"], e.get("work", False), e.get("consented", False))
+                for e in d.get("emails", ())
+            ]
+        ),
+        holds=_set(d.get("holds")),
+        opted_out=_set(d.get("opted_out")),
+        inconvenient_times=tuple([_inconvenient(i) for i in d.get("inconvenient_times", ())]),
+        consented=_set(d.get("consented")),
     )
-    holds = frozenset(a.holds) if a.holds else _NONE
-    if a.disputed_at is not None:
+    disputed_at = a.get("disputed_at")
+    holds = _set(a.get("holds"))
+    if disputed_at is not None:
         holds |= _DISPUTE
     account = AccountSnapshot(
-        id=a.id,
-        state=a.state,
-        time_barred=a.time_barred,
+        id=account_id,
+        state=a.get("state"),
+        time_barred=a.get("time_barred", False),
         holds=holds,
-        validation_notice_sent_at=a.validation_notice_sent_at,
-        disputed_at=a.disputed_at,
-        promise_due_on=a.promise_due_on,
+        validation_notice_sent_at=a.get("validation_notice_sent_at"),
+        disputed_at=disputed_at,
+        promise_due_on=a.get("promise_due_on"),
     )
     history = tuple(
         [
             Contact(
-                at=h.at.astimezone(UTC),
-                channel=h.channel,
-                kind=h.kind,
-                account_id=a.id if h.account_id is None else h.account_id,
+                at=h["at"].astimezone(UTC),
+                channel=h["channel"],
+                kind=h.get("kind", CallOutcome.ATTEMPT),
+                account_id=account_id if h.get("account_id") is None else h.get("account_id"),
             )
-            for h in scenario.history
+            for h in scenario.get("history", ())
         ]
     )
-    to = scenario.to.strip() if scenario.to else None
-    if to and scenario.channel in ("sms", "call"):
+    channel = scenario["channel"]
+    to = (scenario.get("to") or "").strip() or None
+    if to and channel in ("sms", "call"):
         to = _checked("to", to)
     attempt = Attempt(
-        channel=scenario.channel,
-        to=to.lower() if to and scenario.channel == "email" else to,
-        kind=scenario.kind,
-        content=scenario.content,
-        threatens_suit=scenario.threatens_suit,
-        first_contact=scenario.first_contact,
+        channel=channel,
+        to=to.lower() if to and channel == "email" else to,
+        kind=scenario.get("kind", MessageKind.COLLECTION),
+        content=scenario.get("content"),
+        threatens_suit=scenario.get("threatens_suit", False),
+        first_contact=scenario.get("first_contact"),
     )
     return debtor, account, history, attempt
+
+
+def _set(items: list[str] | None) -> frozenset[str]:
+    return frozenset(items) if items else _NONE
 
 
 _NONE: frozenset[str] = frozenset()
@@ -291,11 +330,12 @@ _DISPUTE: frozenset[str] = frozenset({"dispute"})
 
 
 def _inconvenient(stated: InconvenientIn) -> InconvenientTime:
+    days = stated.get("days")
     return InconvenientTime(
-        start=time.fromisoformat(stated.start),
-        end=time.fromisoformat(stated.end),
-        days=frozenset(WEEKDAYS.index(x) for x in stated.days) if stated.days else None,
-        channel=stated.channel,
+        start=time.fromisoformat(stated["start"]),
+        end=time.fromisoformat(stated["end"]),
+        days=frozenset(WEEKDAYS.index(x) for x in days) if days else None,
+        channel=stated.get("channel"),
     )
 
 
@@ -321,7 +361,7 @@ def _message(error: Any) -> str:
         if found:
             return f"invalid JSON at line {found[2]}, column {found[3]}: {found[1]}"
         return f"invalid JSON: {what}"
-    if kind == "model_type" and not error["loc"]:
+    if kind in ("model_type", "dict_type") and not error["loc"]:
         return "expected a JSON object"
     if kind == "extra_forbidden":
         return "unknown field"
