@@ -7,7 +7,6 @@ except a zone the consumer stated, which replaces everything else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import lru_cache
 
 import us
@@ -58,14 +57,15 @@ def candidate_zones(
         zones.update(zones_for_phone(phone, region))
     if to and "@" not in to:
         zones.update(zones_for_phone(to, region))
-    return distinct_clocks(zones) if zones else FALLBACK_ZONES
+    return distinct_clocks(frozenset(zones)) if zones else FALLBACK_ZONES
 
 
-def distinct_clocks(zones: Iterable[str]) -> tuple[str, ...]:
+@lru_cache(maxsize=4096)
+def distinct_clocks(zones: frozenset[str]) -> tuple[str, ...]:
     """Sorted zones, one per clock: of names that keep the same time (window.clock) the
     best known stays (America/Chicago over America/Indiana/Knox), so a reason names the
-    times that differ and each is computed once."""
-    unique = sorted(set(zones))
+    times that differ and each is computed once. Cached: few sets of zones recur."""
+    unique = sorted(zones)
     if len(unique) < 2:
         return tuple(unique)
     kept: dict[int, str] = {}
