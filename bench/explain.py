@@ -1,12 +1,17 @@
 """Benchmark `outreach compliance explain --jsonl`: scenarios/s once started, beside the floor.
 
-    .venv/bin/python bench/explain.py [N] [--bad-every K] [--repeat R] [--write FILE]
+    .venv/bin/python bench/explain.py [N] [--mix portfolio|audit] [--bad-every K] [--repeat R]
+                                      [--write FILE]
 
-Writes N realistic scenarios as JSON lines (the places, histories, holds, stated times and
+Two mixes. `portfolio` (the default) writes N debtors of a portfolio in full (the places,
+histories, holds, stated times and
 promises of bench/compliance.py, at instants spread over a week; sms, email, letter and call;
 no two debtors sharing a phone number, 10% of them typed the way people type them; 5% with
 content to check; one blank line and one bad line every K: invalid JSON, `"kind":
-"Collection"`, a bad ZIP, an array), then runs the command as a real
+"Collection"`, a bad ZIP, an array). `audit` writes the small scenarios a compliance
+reviewer writes, one rule family each in turn (windows, DST edges, caps, 7-in-7, holds,
+content and segments, conflicting zones, promises and stated times), like the 134 of the
+audit in issue 12. Either is then run through the command as a real
 subprocess, standard input and output on files, R times beside a run on an empty input (the
 start-up: interpreter, imports, policy). The rate is (N - bad) / (run - start-up), by CPU
 time of the child (the machine may be shared) and by wall clock, beside the 20,000/s floor
@@ -126,9 +131,67 @@ def scenario(i: int, rng: random.Random) -> dict[str, Any]:
     return out
 
 
-def lines(n: int, bad_every: int, seed: int = 12) -> tuple[list[str], int]:
+# The audit's families (issue 12: windows, DST edges, caps, 7-in-7, holds, content, segments,
+# conflicting zones), each a small scenario the way a compliance reviewer writes one.
+DST_EDGES = [START.replace(month=3, day=8, hour=12), START.replace(month=11, day=1, hour=13)]
+LONG_SMS = "Acme Recovery: " + "your account needs attention; " * 8 + LATER + " Reply STOP."
+
+
+def audit_scenario(i: int, rng: random.Random) -> dict[str, Any]:
+    state, zip_code, prefix = rng.choice(PLACES)
+    phone = _phone(prefix, i)
+    family = i % 8
+    now = START + timedelta(minutes=rng.randrange(7 * 24 * 60))
+    if family == 1:  # DST edges: within 6 hours of a transition morning
+        now = rng.choice(DST_EDGES) + timedelta(minutes=rng.randrange(-360, 360))
+    channel = {3: "call", 5: "sms"}.get(family) or rng.choice(["sms", "email", "call", "letter"])
+    out: dict[str, Any] = {"now": now.isoformat(), "channel": channel}
+    debtor: dict[str, Any] = {"state": state, "zip": zip_code, "phones": [phone]}
+    account: dict[str, Any] = {"id": 1, "state": state}
+    history: list[dict[str, Any]] = []
+    if family == 2:  # caps: several messages in the last week
+        for _ in range(rng.randrange(3, 9)):
+            at = now - timedelta(hours=rng.uniform(1, 24 * 7))
+            history.append({"channel": rng.choice(["sms", "email"]), "at": at.isoformat()})
+    elif family == 3:  # 7-in-7: call attempts, now and then a conversation
+        for _ in range(rng.randrange(5, 10)):
+            at = now - timedelta(hours=rng.uniform(1, 24 * 7))
+            kind = "conversation" if rng.random() < 0.1 else "attempt"
+            history.append({"channel": "call", "at": at.isoformat(), "kind": kind})
+    elif family == 4:  # holds
+        hold = rng.choice(["cease", "attorney", "bankruptcy", "dispute"])
+        if hold == "dispute":
+            account["validation_notice_sent_at"] = (now - timedelta(days=40)).isoformat()
+            account["disputed_at"] = (now - timedelta(days=rng.randrange(1, 20))).isoformat()
+        else:
+            debtor["holds"] = [hold]
+    elif family == 5:  # content and segments
+        out["content"] = rng.choice([*CONTENT, LONG_SMS])
+        out["first_contact"] = rng.random() < 0.3
+    elif family == 6:  # conflicting evidence: a phone from elsewhere (F2)
+        debtor["phones"].append(_phone(rng.choice(PLACES)[2], i + 5_000))
+    elif family == 7:  # a promise, or a stated inconvenient time
+        if rng.random() < 0.5:
+            account["promise_due_on"] = (now.date() + timedelta(days=1)).isoformat()
+        else:
+            debtor["inconvenient_times"] = [{"start": "08:00", "end": "12:00"}]
+    to = {"sms": phone, "call": phone, "email": f"debtor{i}@example.com"}.get(channel)
+    if to is not None:
+        out["to"] = to
+    out["debtor"] = debtor
+    out["account"] = account
+    if history:
+        out["history"] = history
+    return out
+
+
+MIXES = {"portfolio": scenario, "audit": audit_scenario}
+
+
+def lines(n: int, bad_every: int, seed: int = 12, mix: str = "portfolio") -> tuple[list[str], int]:
     """N scenario lines with a blank line and a bad line every `bad_every`; (lines, bad)."""
     rng = random.Random(seed)
+    make = MIXES[mix]
     out: list[str] = []
     bad = 0
     for i in range(n):
@@ -137,7 +200,7 @@ def lines(n: int, bad_every: int, seed: int = 12) -> tuple[list[str], int]:
             out.append(BAD[bad % len(BAD)])
             bad += 1
         else:
-            out.append(json.dumps(scenario(i, rng)))
+            out.append(json.dumps(make(i, rng)))
     return out, bad
 
 
@@ -171,9 +234,16 @@ def main() -> None:
     parser.add_argument("--bad-every", type=int, default=1000, help="a bad line every K")
     parser.add_argument("--repeat", type=int, default=3, help="runs; the median is reported")
     parser.add_argument("--write", type=Path, help="only write the input lines to FILE")
+    parser.add_argument(
+        "--mix",
+        choices=sorted(MIXES),
+        default="portfolio",
+        help="portfolio: a portfolio's debtors in full (emails, consents, histories); "
+        "audit: small scenarios, one rule family each, as a reviewer writes them",
+    )
     args = parser.parse_args()
 
-    source, bad = lines(args.n, args.bad_every)
+    source, bad = lines(args.n, args.bad_every, mix=args.mix)
     if args.write:
         args.write.write_text("\n".join(source) + "\n")
         return
@@ -207,7 +277,10 @@ def main() -> None:
     by_wall = sorted(scenarios / (wall - start_wall) for _, wall, _, start_wall in runs)
     cpu, wall, start_cpu, start_wall = (statistics.median(r[k] for r in runs) for k in range(4))
     rate, rate_wall = statistics.median(by_cpu), statistics.median(by_wall)
-    print(f"N = {args.n:,} answers: {scenarios:,} scenarios, {bad:,} bad lines (+{bad:,} blank)")
+    print(
+        f"N = {args.n:,} answers ({args.mix} mix): {scenarios:,} scenarios, {bad:,} bad lines "
+        f"(+{bad:,} blank)"
+    )
     print(f"{date.today()}, Python {sys.version.split()[0]}, median of {args.repeat} runs")
     print(f"start-up (empty input):   {start_cpu:.3f} s CPU, {start_wall:.3f} s wall")
     print(f"whole run:                {cpu:.3f} s CPU, {wall:.3f} s wall")
@@ -220,11 +293,11 @@ def main() -> None:
     print(f"ratio to the floor:       {rate / FLOOR:.2f}x by CPU, {rate_wall / FLOOR:.2f}x by wall")
     print("answers: " + ", ".join(f"{k} {v:,}" for k, v in sorted(verdicts.items())))
     record(
-        "compliance explain --jsonl after start-up (CPU)",
+        f"compliance explain --jsonl after start-up (CPU, {args.mix} mix)",
         rate,
         "scenarios/s",
         target=FLOOR,
-        command=f"python bench/explain.py {args.n} --bad-every {args.bad_every}",
+        command=f"python bench/explain.py {args.n} --bad-every {args.bad_every} --mix {args.mix}",
     )
 
 

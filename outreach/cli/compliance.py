@@ -86,14 +86,16 @@ _CHUNK = 1 << 18
 def _explain_lines(source: IO[bytes], policy: Policy) -> int:
     """Answer each line of `source` on standard output, writing (and flushing) once per read;
     the number of bad lines."""
+    from outreach.collector import rare_collections
     from outreach.compliance.jsonl import answers
 
     read = getattr(source, "read1", source.read)
     out = click.open_file("-", "wb")  # standard output, binary (kept open)
     bad = 0
-    for block in answers(iter(lambda: read(_CHUNK), b""), policy):
-        if block.text:
-            out.write(block.text)
-            out.flush()
-        bad += block.bad
+    with rare_collections():  # many short-lived objects per line, no cycles
+        for block in answers(iter(lambda: read(_CHUNK), b""), policy):
+            if block.text:
+                out.write(block.text)
+                out.flush()
+            bad += block.bad
     return bad
