@@ -4,14 +4,13 @@
                                       [--write FILE]
 
 Two mixes. `portfolio` (the default) writes N debtors of a portfolio in full (the places,
-histories, holds, stated times and
-promises of bench/compliance.py, at instants spread over a week; sms, email, letter and call;
-no two debtors sharing a phone number, 10% of them typed the way people type them; 5% with
-content to check; one blank line and one bad line every K: invalid JSON, `"kind":
-"Collection"`, a bad ZIP, an array). `audit` writes the small scenarios a compliance
-reviewer writes, one rule family each in turn (windows, DST edges, caps, 7-in-7, holds,
-content and segments, conflicting zones, promises and stated times), like the 134 of the
-audit in issue 12. Either is then run through the command as a real
+histories, holds, stated times and promises of bench/compliance.py, at instants spread over
+a week; sms, email, letter and call; no two debtors sharing a phone number, 10% of them
+typed the way people type them; 5% with content to check). `audit` writes the small
+scenarios a compliance reviewer writes, one rule family each in turn (windows, DST edges,
+caps, 7-in-7, holds, content and segments, conflicting zones, promises and stated times),
+like the 134 of the audit in issue 12. Both put one blank line and one bad line every K
+(invalid JSON, `"kind": "Collection"`, a bad ZIP, an array). Either is then run through the command as a real
 subprocess, standard input and output on files, R times beside a run on an empty input (the
 start-up: interpreter, imports, policy). The rate is (N - bad) / (run - start-up), by CPU
 time of the child (the machine may be shared) and by wall clock, beside the 20,000/s floor

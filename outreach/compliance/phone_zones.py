@@ -34,7 +34,7 @@ _NANP = 1
 # A NANP number in E.164. Its zones depend on its first 8 digits at most: phonenumbers' zone
 # data for +1 goes 7 deep and no validity pattern of a +1 region constrains the last 3
 # (tests/compliance/test_timezones.py checks both), so one lookup answers 1,000 numbers.
-_NANP_E164 = re.compile(r"\+1[2-9][0-9]{9}")
+E164_NANP = re.compile(r"\+1[2-9][0-9]{9}")
 _AREA_KEY_LEN = 4  # "1" + the 3-digit area code: phonenumbers' area-level key
 _UNKNOWN = ("Etc/Unknown",)
 
@@ -85,16 +85,22 @@ def _longest_match(digits: str) -> tuple[str, tuple[str, ...]]:
     return "", _UNKNOWN
 
 
-@lru_cache(maxsize=65536)
 def zones_for_phone(phone: str, region: str = "US") -> tuple[str, ...]:
     """A phone's zones by area code and exchange; () when the number is no evidence.
 
     Invalid numbers give "Etc/Unknown", toll-free ones every zone of the plan: neither says
     where the consumer is, so both give (). A NANP number whose exchange phonenumbers does
-    not know takes its area code's row of the table when there is one.
+    not know takes its area code's row of the table when there is one. An E.164 NANP
+    number is looked up by its first 8 digits (see E164_NANP): one lookup, about 50 µs,
+    answers a thousand numbers, and new numbers do not crowd the cache.
     """
-    if phone[9:] != "000" and _NANP_E164.fullmatch(phone):  # ~50 µs saved per new number
-        return zones_for_phone(phone[:9] + "000", region)
+    if E164_NANP.fullmatch(phone):
+        return _zones(phone[:9] + "000", region)
+    return _zones(phone, region)
+
+
+@lru_cache(maxsize=65536)
+def _zones(phone: str, region: str) -> tuple[str, ...]:
     try:
         number = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:

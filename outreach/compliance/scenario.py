@@ -35,6 +35,7 @@ from typing_extensions import TypedDict
 
 from outreach.compliance import rules
 from outreach.compliance.engine import contacted_phone, evaluate
+from outreach.compliance.phone_zones import E164_NANP
 from outreach.compliance.places import places, state_code
 from outreach.compliance.policy import Policy
 from outreach.compliance.timezones import candidate_zones, is_zone
@@ -56,8 +57,6 @@ KNOWN_HOLDS: frozenset[str] = frozenset(
 )
 _ZIP = re.compile(r"^\d{5}(?:-\d{4})?$")
 _HHMM = re.compile(r"^\d{2}:\d{2}$")
-# A NANP number already in E.164 with a valid first digit: phonenumbers would return it as is.
-_E164_NANP = re.compile(r"\+1[2-9][0-9]{9}")
 _QUOTED = re.compile(r"'([^']*)'")
 _JSON_AT = re.compile(r"^(.*) at line (\d+) column (\d+)$")
 
@@ -108,16 +107,18 @@ def _email(value: str) -> str:
     return value.strip().lower()
 
 
-@lru_cache(maxsize=65536)
 def _phone(value: str) -> str:
-    """E.164 for a phone number; ValueError if it is not one.
+    """E.164 for a phone number; ValueError if it is not one. A NANP number already in
+    E.164 is returned as is (phonenumbers would return the same string:
+    tests/compliance/test_scenario.py checks it), before the cache: new numbers would
+    only crowd it."""
+    return value if E164_NANP.fullmatch(value) else _parsed_phone(value)
 
-    Cached: a scenario names the same number as `to`, in `phones` and in `consented`, and
-    phonenumbers.parse costs about 17 µs. A NANP number already in E.164 skips it (the
-    result would be the same string: tests/compliance/test_scenario.py checks it).
-    """
-    if _E164_NANP.fullmatch(value):
-        return value
+
+@lru_cache(maxsize=65536)
+def _parsed_phone(value: str) -> str:
+    """Cached: a scenario names the same number as `to`, in `phones` and in `consented`,
+    and phonenumbers.parse costs about 17 µs."""
     try:
         number = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException as exc:
