@@ -10,12 +10,13 @@ typed the way people type them; 5% with content to check). `audit` writes the sm
 scenarios a compliance reviewer writes, one rule family each in turn (windows, DST edges,
 caps, 7-in-7, holds, content and segments, conflicting zones, promises and stated times),
 like the 134 of the audit in issue 12. Both put one blank line and one bad line every K
-(invalid JSON, `"kind": "Collection"`, a bad ZIP, an array). Either is then run through the command as a real
-subprocess, standard input and output on files, R times beside a run on an empty input (the
-start-up: interpreter, imports, policy). The rate is (N - bad) / (run - start-up), by CPU
-time of the child (the machine may be shared) and by wall clock, beside the 20,000/s floor
-of issue 12. Checks every output line: input order, one answer per non-blank line, the bad
-ones answered as errors, exit status 2. `--write FILE` only writes the input (for profiling).
+(invalid JSON, `"kind": "Collection"`, a bad ZIP, an array). Either is then run through the
+command as a real subprocess, standard input and output on files, R times beside a run on an
+empty input (the start-up: interpreter, imports, policy). The rate is (N - bad) / (run -
+start-up), by CPU time of the child (the machine may be shared) and by wall clock, beside
+the 20,000/s floor of issue 12. Checks every output line: input order, one answer per non-
+blank line, the bad ones answered as errors, exit status 2. `--write FILE` only writes the
+input (for profiling).
 """
 
 from __future__ import annotations
