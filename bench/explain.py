@@ -14,8 +14,8 @@ like the 134 of the audit in issue 12. Both put one blank line and one bad line 
 command as a real subprocess, standard input and output on files, R times beside a run on an
 empty input (the start-up: interpreter, imports, policy). The rate is (N - bad) / (run -
 start-up), by CPU time of the child (the machine may be shared) and by wall clock, beside
-the 20,000/s floor of issue 12. Checks every output line: input order, one answer per non-
-blank line, the bad ones answered as errors, exit status 2. `--write FILE` only writes the
+the 20,000/s floor of issue 12. Checks every output line: input order, one answer per
+non-blank line, the bad ones answered as errors, exit status 2. `--write FILE` only writes the
 input (for profiling).
 """
 
