@@ -22,6 +22,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
+from outreach.compliance.tables import tsv_rows
 from outreach.compliance.window import is_zone
 
 TABLE = Path(__file__).with_name("area_codes.tsv")
@@ -52,13 +53,7 @@ class AreaCode:
 def load(path: Path = TABLE) -> dict[str, AreaCode]:
     """The table by area code; ValueError names the first malformed line."""
     rows: dict[str, AreaCode] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        if len(fields) != 4:
-            raise ValueError(f"{path.name}:{number}: expected 4 tab-separated fields")
-        npa, zones, region, note = fields
+    for number, (npa, zones, region, note) in tsv_rows(path, 4):
         if len(npa) != 3 or not npa.isdigit() or npa in rows:
             raise ValueError(f"{path.name}:{number}: bad or repeated area code {npa!r}")
         rows[npa] = AreaCode(npa, tuple(zones.split(",")), tuple(region.split(",")), note)

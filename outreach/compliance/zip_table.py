@@ -30,6 +30,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from outreach.compliance.tables import tsv_rows
+
 TABLE = Path(__file__).with_name("zips.tsv.gz")
 OVERRIDES = Path(__file__).with_name("zone_overrides.tsv")
 ZONE_TAB = Path("/usr/share/zoneinfo/zone.tab")  # the IANA zone -> country list
@@ -54,13 +56,7 @@ class Override:
 def overrides(path: Path = OVERRIDES) -> dict[str, Override]:
     """The override table: ZIP -> zones that replace geography's, with why."""
     found: dict[str, Override] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        if len(fields) != 3:
-            raise ValueError(f"{path.name}, line {number}: expected ZIP, zones, note")
-        zip_code, zones, note = fields
+    for _, (zip_code, zones, note) in tsv_rows(path, 3):
         found[zip_code] = Override(zip_code, tuple(zones.split(",")), note)
     return found
 
