@@ -38,7 +38,7 @@ from outreach.compliance.engine import contacted_phone, evaluate
 from outreach.compliance.phone_zones import E164_NANP
 from outreach.compliance.places import places, state_code
 from outreach.compliance.policy import Policy
-from outreach.compliance.timezones import candidate_zones, is_zone
+from outreach.compliance.timezones import candidate_zones, is_zone, zip_record
 from outreach.compliance.types import (
     AccountSnapshot,
     Attempt,
@@ -57,6 +57,7 @@ KNOWN_HOLDS: frozenset[str] = frozenset(
 )
 _ZIP = re.compile(r"^\d{5}(?:-\d{4})?$")
 _HHMM = re.compile(r"^\d{2}:\d{2}$")
+_BOM, _BOM_TEXT = b"\xef\xbb\xbf", "\ufeff"
 _QUOTED = re.compile(r"'([^']*)'")
 _JSON_AT = re.compile(r"^(.*) at line (\d+) column (\d+)$")
 
@@ -83,8 +84,12 @@ def _state(value: str) -> str:
 
 
 def _zip(value: str) -> str:
+    """A well-formed ZIP the table knows: an unknown one would silently fall back to the
+    state's zones (or every US zone), which a mistyped ZIP must not do."""
     if not _ZIP.match(value):
         raise ValueError(f"expected a 5-digit ZIP (or ZIP+4), got {value!r}")
+    if zip_record(value) is None:
+        raise ValueError(f"unknown ZIP {value[:5]!r} (not in the shipped ZIP table)")
     return value
 
 
@@ -220,6 +225,8 @@ def explain(raw: str | bytes, policy: Policy) -> dict[str, Any]:
 
 def parse(raw: str | bytes) -> Scenario:
     """Validate one JSON document; raises ScenarioError naming the first bad field."""
+    # A byte-order mark, as spreadsheets and Windows tools write one, is no part of the JSON.
+    raw = raw.removeprefix(_BOM) if isinstance(raw, bytes) else raw.removeprefix(_BOM_TEXT)
     try:
         scenario = _SCENARIO.validate_json(raw)
     except ValidationError as exc:

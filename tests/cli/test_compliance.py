@@ -331,6 +331,10 @@ def test_explain_reads_a_file_and_another_policy(tmp_path: Path) -> None:
         (json.dumps(sms(to=None)), "error: to: required for channel sms"),
         (json.dumps(sms(to="hello")), "error: to: not a phone number"),
         (json.dumps(sms(debtor={"zip": "1234"})), "error: debtor.zip: expected a 5-digit ZIP"),
+        (
+            json.dumps(sms(debtor={"state": "CA", "zip": "00000"})),
+            "error: debtor.zip: unknown ZIP '00000'",
+        ),
         (json.dumps(sms(debtor={"state": "XX"})), "error: debtor.state: not a US state"),
         (json.dumps(sms(debtor={"timezone": "Mars/Base"})), "error: debtor.timezone: not an"),
         (json.dumps(sms(debtor={"phones": ["+1", "x"]})), "error: debtor.phones[0]: not a phone"),
@@ -436,3 +440,9 @@ def test_history_with_local_offsets_gives_utc_instants() -> None:
     letter = sms(now="2026-11-24T12:00:00-08:00", channel="letter", debtor=wa, history=history)
     decision = json.loads(explain(letter)[1])
     assert decision["not_before"] == "2026-11-26T13:00:00+00:00"  # letters have no window
+
+
+def test_a_byte_order_mark_is_not_part_of_the_json() -> None:
+    """Spreadsheets and Windows tools start UTF-8 files with one."""
+    code, out, _ = explain("\ufeff" + json.dumps(sms()))
+    assert code == 0 and json.loads(out)["verdict"] == "allow"
