@@ -173,6 +173,7 @@ class InconvenientIn(TypedDict):
 class DebtorIn(TypedDict, total=False):
     state: State | None
     zip: Zip | None
+    other_zips: list[Zip]  # the ZIPs of other addresses on file (F2: more places)
     timezone: Zone | None
     phones: list[Phone]
     emails: list[EmailIn]
@@ -277,6 +278,7 @@ def snapshots(
     debtor = DebtorSnapshot(
         state=d.get("state"),
         zip=d.get("zip"),
+        other_zips=tuple(d.get("other_zips", ())),
         timezone=d.get("timezone"),
         phones=tuple(d.get("phones", ())),
         emails=tuple(

@@ -40,10 +40,10 @@ def candidate_zones(
     """Sorted, unique IANA zones the consumer may be in.
 
     A stated zone replaces all other evidence. Otherwise: the ZIP's zones (or, without a
-    usable ZIP, every zone of the state) plus every phone's zones, the phone being called
-    or texted (`to`) among them even when the debtor's record does not list it. `region`
-    is the default region for phone numbers not written in E.164. No evidence ->
-    FALLBACK_ZONES.
+    usable ZIP, every zone of the state), the zones of the other addresses' ZIPs, and
+    every phone's zones, the phone being called or texted (`to`) among them even when the
+    debtor's record does not list it. `region` is the default region for phone numbers not
+    written in E.164. No evidence -> FALLBACK_ZONES.
     """
     if debtor.timezone and is_zone(debtor.timezone):
         return (debtor.timezone,)
@@ -53,6 +53,8 @@ def candidate_zones(
         zones.update(zip_zones)
     elif debtor.state:
         zones.update(zones_for_state(debtor.state))
+    for other in debtor.other_zips:
+        zones.update(zones_for_zip(other))
     for phone in debtor.phones:
         zones.update(zones_for_phone(phone, region))
     if to and "@" not in to:

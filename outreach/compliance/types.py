@@ -41,6 +41,9 @@ class InconvenientTime:
 class DebtorSnapshot:
     state: str | None = None
     zip: str | None = None
+    # ZIPs of the consumer's other addresses on file: more places they may be (F2). The
+    # state rules follow `state` and `zip`, the address of record.
+    other_zips: tuple[str, ...] = ()
     timezone: str | None = None  # an IANA zone the consumer stated
     phones: tuple[str, ...] = ()  # E.164
     emails: tuple[EmailAddress, ...] = ()

@@ -130,12 +130,23 @@ def _debtor_snapshot(
     debtor: DebtorRow, points: Sequence[PointRow], holds: Sequence[HoldRow]
 ) -> DebtorSnapshot:
     address = next((p for p in points if p.kind == "address" and p.address), None)
+    # Every other deliverable address on file is a place the consumer may be (F2).
+    other_zips = tuple(
+        str(p.address["zip"])
+        for p in points
+        if p.kind == "address"
+        and p is not address
+        and p.address
+        and p.address.get("zip")
+        and p.undeliverable_at is None
+    )
     opted_out = frozenset(
         p.value for p in points if p.opted_out_at is not None or p.consent == "revoked"
     )
     return DebtorSnapshot(
         state=(address.address or {}).get("state") if address else None,
         zip=(address.address or {}).get("zip") if address else None,
+        other_zips=other_zips,
         timezone=debtor.stated_timezone,
         phones=tuple(p.value for p in points if p.kind == "phone"),
         emails=tuple(

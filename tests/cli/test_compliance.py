@@ -446,3 +446,18 @@ def test_a_byte_order_mark_is_not_part_of_the_json() -> None:
     """Spreadsheets and Windows tools start UTF-8 files with one."""
     code, out, _ = explain("\ufeff" + json.dumps(sms()))
     assert code == 0 and json.loads(out)["verdict"] == "allow"
+
+
+def test_other_addresses_are_evidence_of_where_the_consumer_may_be() -> None:
+    """21:30 in New York, 18:30 in Los Angeles: a second address in New York makes it wait."""
+    la = {"state": "CA", "zip": "90012"}
+    scenario = {"now": "2026-12-02T02:30:00Z", "channel": "email", "to": "pat@example.com"}
+    code, out, _ = explain({**scenario, "debtor": la})
+    assert code == 0 and json.loads(out)["verdict"] == "allow"
+    code, out, _ = explain({**scenario, "debtor": {**la, "other_zips": ["10001"]}})
+    decision = json.loads(out)
+    assert code == 0 and decision["verdict"] == "defer"
+    assert decision["zones"] == ["America/Los_Angeles", "America/New_York"]
+    assert decision["not_before"] == "2026-12-02T16:00:00+00:00"
+    code, _, err = explain({**scenario, "debtor": {**la, "other_zips": ["1"]}})
+    assert code == 2 and err.startswith("error: debtor.other_zips[0]: expected a 5-digit ZIP")

@@ -151,3 +151,10 @@ def _top_level_alternatives(pattern: str) -> list[str]:
             parts.append(pattern[start:i])
             start = i + 1
     return [*parts, pattern[start:]] if pattern else []
+
+
+def test_other_addresses_add_their_zones() -> None:
+    debtor = DebtorSnapshot(state="CA", zip="90012", other_zips=("10001", "00000"))
+    assert candidate_zones(debtor) == (LA, NY)  # an unknown ZIP adds nothing
+    stated = DebtorSnapshot(zip="90012", other_zips=("10001",), timezone="America/Chicago")
+    assert candidate_zones(stated) == ("America/Chicago",)

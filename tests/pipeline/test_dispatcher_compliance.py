@@ -348,3 +348,39 @@ async def test_a_hold_placed_while_the_batch_renders_is_honoured(
         assert [r["form"]["To"] for r in p.sandbox.twilio.requests] == [PHONE]
         # The unchanged debtor's message was rendered once; the changed one checked again.
         assert len(renders) == 2
+
+
+def test_every_deliverable_address_on_file_adds_its_zones(
+    engine: Engine, clock: SimulatedClock
+) -> None:
+    """A debtor with a Philadelphia address and a newer Los Angeles one may be in either
+    (F2); an address mail came back from is not a place they are."""
+    from outreach.db.engine import session_factory
+    from outreach.db.models import ContactPoint
+    from outreach.pipeline.snapshot import debtor_zones, load_debtor
+
+    factory = session_factory(engine)
+    now = clock.now()
+    debtor_id, _ = add_debtor(factory, now, address=PHILADELPHIA, phones=[])
+    los_angeles = {"line1": "200 N Spring St", "city": "Los Angeles", "state": "CA", "zip": "90012"}
+    honolulu = {"line1": "1 Aloha Tower", "city": "Honolulu", "state": "HI", "zip": "96813"}
+    with factory.begin() as session:
+        for place, returned in ((los_angeles, None), (honolulu, now)):
+            session.add(
+                ContactPoint(
+                    debtor_id=debtor_id,
+                    kind="address",
+                    value=place["line1"],
+                    address=place,
+                    source="test",
+                    created_at=now,
+                    undeliverable_at=returned,
+                )
+            )
+    with factory() as session:
+        batch = load_debtor(session, debtor_id, now, 30)
+        snapshot = batch.debtor_snapshot(debtor_id)
+        assert (snapshot.state, snapshot.zip, snapshot.other_zips) == ("PA", "19107", ("90012",))
+        zones = ("America/Los_Angeles", "America/New_York")
+        assert batch.zones(debtor_id) == zones
+        assert debtor_zones(session, debtor_id) == zones
