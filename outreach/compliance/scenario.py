@@ -14,12 +14,7 @@ import json
 import re
 from datetime import UTC, date, time
 from functools import lru_cache
-from typing import (
-    Annotated,
-    Any,
-    Literal,
-    NotRequired,  # pydantic needs these before 3.12
-)
+from typing import Annotated, Any, Literal, NotRequired
 
 import phonenumbers
 from pydantic import (
@@ -31,10 +26,10 @@ from pydantic import (
     ValidationError,
     with_config,
 )
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from outreach.compliance import rules
-from outreach.compliance.engine import contacted_phone, evaluate
+from outreach.compliance.engine import PHONE_CHANNELS, contacted_phone, evaluate
 from outreach.compliance.phone_zones import E164_NANP
 from outreach.compliance.places import places, state_code
 from outreach.compliance.policy import Policy
@@ -236,7 +231,7 @@ def parse(raw: str | bytes) -> Scenario:
     channel, to = scenario["channel"], scenario.get("to")
     if channel != "letter" and not (to or "").strip():
         raise ScenarioError("to", f"required for channel {channel}")
-    if to and channel in ("sms", "call"):
+    if to and channel in PHONE_CHANNELS:
         _checked("to", to)
     if to and channel == "email" and "@" not in to:
         raise ScenarioError("to", f"not an email address: {to!r}")
@@ -318,7 +313,7 @@ def snapshots(
     )
     channel = scenario["channel"]
     to = (scenario.get("to") or "").strip() or None
-    if to and channel in ("sms", "call"):
+    if to and channel in PHONE_CHANNELS:
         to = _checked("to", to)
     attempt = Attempt(
         channel=channel,
