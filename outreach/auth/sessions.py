@@ -1,5 +1,5 @@
-"""Signing in (with the per-user-and-address limit counted from the audit table), sessions and API-
-token lookups."""
+"""Signing in (with the per-user-and-address and per-address limits counted from the audit
+table), sessions and API-token lookups."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hashlib
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from outreach.actions.audit import audit
@@ -43,23 +43,37 @@ def _throttle_key(name: str, ip: str) -> str:
     return "sign-in:" + hashlib.sha256(f"{name.lower()}|{ip}".encode()).hexdigest()[:40]
 
 
+def _actor(ip: str) -> str:
+    return f"web:{ip}"[:64]
+
+
+def _failures(session: Session, since: datetime, where: ColumnElement[bool]) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == SIGN_IN_FAILED, AuditEvent.at >= since, where)
+        )
+        or 0
+    )
+
+
 def sign_in(
     session: Session, now: datetime, settings: ConsoleSettings, *, name: str, password: str, ip: str
 ) -> User:
-    """Check a password, counting failures per (name, ip). The caller commits either way:
-    a failure is audited, and the audit rows are the counter."""
+    """Check a password, counting failures per (name, ip) and per ip over every name. The
+    caller commits either way: a failure is audited, and the audit rows are the counters."""
     key = _throttle_key(name, ip)
     since = now - timedelta(minutes=settings.sign_in_window_minutes)
-    failures = session.scalar(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.action == SIGN_IN_FAILED, AuditEvent.subject == key, AuditEvent.at >= since
-        )
-    )
-    if (failures or 0) >= settings.sign_in_max_failures:
+    if _failures(session, since, AuditEvent.subject == key) >= settings.sign_in_max_failures:
         log.warning("sign-in refused: too many failures for %s from %s", mask(name), ip)
         raise SignInRefused("Too many failed sign-ins. Try again later.", rate_limited=True)
+    by_address = _failures(session, since, AuditEvent.actor == _actor(ip))
+    if by_address >= settings.sign_in_max_failures_per_address:
+        log.warning("sign-in refused: too many failures from %s (any user name)", ip)
+        raise SignInRefused(
+            "Too many failed sign-ins from this address. Try again later.", rate_limited=True
+        )
     user = find_user(session, name)
     if user is not None and user.disabled_at is not None:
         user = None  # a disabled user fails like a wrong password, after the same work
@@ -68,7 +82,7 @@ def sign_in(
         audit(
             session,
             now,
-            f"web:{ip}"[:64],
+            _actor(ip),
             SIGN_IN_FAILED,
             subject=key,
             detail={"name": mask(name), "ip": ip},

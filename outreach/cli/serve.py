@@ -28,6 +28,7 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool, no_schedule
     import uvicorn
 
     from outreach.web.app import create_app
+    from outreach.web.proxy import proxy_options
 
     if no_scheduler:
         err().print("--no-scheduler is deprecated: use --no-worker")
@@ -36,7 +37,8 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool, no_schedule
         runtime, self_url=f"http://{host}:{port}", run_worker=not (no_worker or no_scheduler)
     )
     configure_logging(20)
-    uvicorn.run(app, host=host, port=port, log_config=None)
+    proxy = proxy_options(runtime.config.file.web)
+    uvicorn.run(app, host=host, port=port, log_config=None, **proxy)
 
 
 @click.command()

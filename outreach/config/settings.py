@@ -1,11 +1,12 @@
-"""`outreach.toml`: database, agency, channels, scheduler, inbound and console settings; secrets
-only from the environment."""
+"""`outreach.toml`: database, agency, channels, scheduler, inbound, console and web server
+settings; secrets only from the environment."""
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
@@ -153,8 +154,7 @@ class InboundSettings(Model):
     pay_link_days: int = Field(default=7, ge=1, le=90)
     promise_max_days: int = Field(default=60, ge=1, le=365)
     promise_followup_template: str = "sms/promise_followup"
-    # Honour X-Forwarded-Proto/Host when checking Twilio signatures (only behind a proxy
-    # that sets them; otherwise anyone could choose the URL that gets validated).
+    # Deprecated: web.trust_proxy (this was its home before issue 13; either turns on both).
     trust_proxy: bool = False
     # Envelope sender (Return-Path) of outgoing email: where DSNs (RFC 3464) come back.
     bounce_address: str | None = "bounces@example-recovery.test"
@@ -176,11 +176,51 @@ class ConsoleSettings(Model):
     session_hours: float = Field(default=12, gt=0, le=24 * 30)
     # Failed sign-ins allowed per user name and client IP in the window; then 429 until it ends.
     sign_in_max_failures: int = Field(default=5, ge=1)
+    # ...and per client IP over all user names (one address guessing many names).
+    sign_in_max_failures_per_address: int = Field(default=20, ge=1)
     sign_in_window_minutes: int = Field(default=15, ge=1)
     # The session cookie's Secure flag; None: set it when public_url is https.
     secure_cookie: bool | None = None
     page_size: int = Field(default=50, ge=10, le=500)
     dashboard_days: int = Field(default=14, ge=1, le=366)
+
+
+KIB = 1024
+
+
+class WebSettings(Model):
+    """The HTTP server (issue 13): whose forwarded headers to believe, how large a body may be."""
+
+    # Behind a reverse proxy: believe its X-Forwarded-For (the client address that sign-in
+    # limits and the audit log use) and X-Forwarded-Proto/Host (the URL Twilio signed), from
+    # proxy_addresses only. Off, they are ignored: any client could claim any address.
+    trust_proxy: bool = False
+    # The proxy's addresses or networks (uvicorn's forwarded_allow_ips), with trust_proxy.
+    proxy_addresses: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"], min_length=1)
+    # The largest request body in bytes, chunked or not: refused (413) as soon as it is passed,
+    # before any parsing or signature check. body_limits by path prefix (the longest wins).
+    max_body_bytes: int = Field(default=64 * KIB, ge=0)
+    body_limits: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=lambda: {"/webhooks/": 64 * KIB}
+    )
+
+    @field_validator("proxy_addresses")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for address in value:
+            try:
+                ipaddress.ip_network(address, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {address!r}") from None
+        return value
+
+    @field_validator("body_limits")
+    @classmethod
+    def _prefixes(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [p for p in value if not p.startswith("/")]
+        if bad:
+            raise ValueError(f"path prefixes start with '/': {', '.join(map(repr, bad))}")
+        return value
 
 
 class FileSettings(Model):
@@ -196,6 +236,24 @@ class FileSettings(Model):
     breaker: BreakerSettings = BreakerSettings()
     inbound: InboundSettings = InboundSettings()
     console: ConsoleSettings = ConsoleSettings()
+    web: WebSettings = WebSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_trust_proxy(cls, data: Any) -> Any:
+        """`inbound.trust_proxy` (before issue 13) and `web.trust_proxy` are one switch."""
+        if not isinstance(data, dict):
+            return data
+        web, inbound = data.get("web", {}), data.get("inbound", {})
+        if not (isinstance(web, dict) and isinstance(inbound, dict)):
+            return data
+        if web.get("trust_proxy") is True or inbound.get("trust_proxy") is True:
+            data = {
+                **data,
+                "web": {**web, "trust_proxy": True},
+                "inbound": {**inbound, "trust_proxy": True},
+            }
+        return data
 
 
 class Secrets(BaseSettings):

@@ -2,7 +2,7 @@
 
 We bind the socket ourselves: the port is known before uvicorn starts, and a bind error is an
 ordinary `OSError` here instead of uvicorn's `sys.exit(1)`. The embedded server leaves signal
-handling to whoever owns the loop.
+handling to whoever owns the loop, and believes no X-Forwarded-For unless told to.
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ async def running_server(
     log_level: str = "warning",
     startup_timeout: float = 10.0,
     graceful_timeout: int = 5,
+    proxy_headers: bool = False,
+    forwarded_allow_ips: list[str] | None = None,
 ) -> AsyncIterator[str]:
-    """Serve `app` until the block exits; yields its base URL, e.g. "http://127.0.0.1:54321"."""
+    """Serve `app` until the block exits; yields its base URL, e.g. "http://127.0.0.1:54321".
+    `**outreach.web.proxy.proxy_options(...)` sets the last two as `outreach serve` does."""
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
@@ -53,6 +56,8 @@ async def running_server(
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=graceful_timeout,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips or [],
     )
     server = _EmbeddedServer(config)
 

@@ -1,5 +1,6 @@
 """Signing in and out of the console, each in one transaction. A refused sign-in is
-committed too: its audit row is what the per-name-and-address rate limit counts."""
+committed too: its audit row is what the rate limits (per name and address, per address)
+count."""
 
 from __future__ import annotations
 

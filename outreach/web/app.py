@@ -6,20 +6,27 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from outreach.channels.factory import build_channels
 from outreach.runtime import Runtime, running_worker, smtp_catcher, twilio_store
 from outreach.sandbox.admin import SANDBOX_TWILIO_PREFIX, install_sandbox
 from outreach.sandbox.faults import FaultInjector
 from outreach.web.api.router import router as api_router
+from outreach.web.body_limit import BodyLimitMiddleware, BodyLimits
 from outreach.web.console import install_console
+from outreach.web.console.paths import PREFIX as CONSOLE
+from outreach.web.headers import SecurityHeadersMiddleware, route_prefixes
 from outreach.web.health import health_router
 from outreach.web.public import public_router
 from outreach.web.webhooks import twilio_webhooks_router
 
 log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"  # the public pages' stylesheet
 
 
 def create_app(runtime: Runtime, *, self_url: str, run_worker: bool = True) -> FastAPI:
@@ -68,10 +75,16 @@ def create_app(runtime: Runtime, *, self_url: str, run_worker: bool = True) -> F
         )
 
     app.include_router(twilio_webhooks_router(runtime))
-    app.include_router(public_router(runtime))
+    public = public_router(runtime)
+    app.include_router(public)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.include_router(health_router(runtime))  # /healthz, /readyz, /metrics
     app.state.runtime = runtime  # for the console's and the API's dependencies
     app.include_router(api_router)
     install_console(app)
+    # The last added runs first: headers on every answer, the 413 included.
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(config.file.web))
+    pages = (CONSOLE, *route_prefixes(public.routes))
+    app.add_middleware(SecurityHeadersMiddleware, pages=pages, api=("/api",))
     return app

@@ -153,3 +153,27 @@ def test_serve_without_worker_serves_the_web_app_and_plans_nothing(
 def test_serve_help_offers_no_worker_and_hides_the_old_flag(config_dir: Path) -> None:
     code, out, _ = invoke(config_dir, "serve", "--help")
     assert code == 0 and "--no-worker" in out and "--no-scheduler" not in out
+
+
+@pytest.mark.parametrize("trust", [False, True])
+def test_serve_gives_uvicorn_the_proxy_settings(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch, restore_logging: None, trust: bool
+) -> None:
+    """uvicorn's own default believes X-Forwarded-For from loopback: serve turns it off unless
+    `web.trust_proxy`, and then believes only `web.proxy_addresses`."""
+    import uvicorn
+
+    toml = config_dir / "outreach.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            'trust_proxy = false\nproxy_addresses = ["127.0.0.1", "::1"]',
+            f'trust_proxy = {str(trust).lower()}\nproxy_addresses = ["10.0.0.0/8"]',
+        )
+    )
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
+    assert invoke(config_dir, "migrate")[0] == 0
+    code, _, err = invoke(config_dir, "serve", "--no-worker")
+    assert code == 0, err
+    assert seen["proxy_headers"] is trust
+    assert seen["forwarded_allow_ips"] == (["10.0.0.0/8"] if trust else [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -167,3 +168,43 @@ def test_real_providers_refuse_to_run_without_secrets(
         _ = config.twilio_credentials
     with pytest.raises(ConfigError, match="OUTREACH_SECRET_KEY"):
         _ = config.secret_key
+
+
+def test_web_settings_from_the_file(tmp_path: Path) -> None:
+    directory = _config_copy(tmp_path)
+    toml = directory / "outreach.toml"
+    toml.write_text(
+        toml.read_text() + '"/api/" = 1024\n'  # appended to the shipped [web.body_limits]
+    )
+    web = Config(directory).file.web
+    assert web.body_limits == {"/webhooks/": 65536, "/api/": 1024}
+    assert (web.max_body_bytes, web.trust_proxy) == (65536, False)
+
+
+@pytest.mark.parametrize("section", ["web", "inbound"])
+def test_trust_proxy_is_one_switch_under_its_new_and_its_old_name(
+    tmp_path: Path, section: str
+) -> None:
+    """`[inbound] trust_proxy` (before issue 13) still trusts the proxy, for uvicorn's client
+    address too; `[web] trust_proxy` also covers the Twilio signature URL."""
+    directory = _config_copy(tmp_path)
+    toml = directory / "outreach.toml"
+    text = toml.read_text().replace("trust_proxy = false\n", "")
+    toml.write_text(text.replace(f"[{section}]\n", f"[{section}]\ntrust_proxy = true\n", 1))
+    file = Config(directory).file
+    assert file.web.trust_proxy and file.inbound.trust_proxy
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ('proxy_addresses = ["proxy.local"]', "not an IP address or network: 'proxy.local'"),
+        ("max_body_bytes = -1", "web.max_body_bytes: Input should be greater than or equal to 0"),
+        ("body_limits = { webhooks = 10 }", "path prefixes start with '/': 'webhooks'"),
+    ],
+)
+def test_bad_web_settings_are_refused(tmp_path: Path, setting: str, expected: str) -> None:
+    directory = _config_copy(tmp_path)
+    (directory / "outreach.toml").write_text(f"[web]\n{setting}\n")
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        Config(directory)

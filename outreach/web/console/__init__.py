@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -22,18 +21,6 @@ from outreach.web.console.router import router
 from outreach.web.console.templating import STATIC_DIR, page
 from outreach.web.deps import SignInRequired
 
-# Pages show personal data: never framed, never cached, no inline script to inject into.
-_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
 
 class _NoQueryStrings(logging.Filter):
     """uvicorn's access log prints full paths; the log's filters (a phone, an email, an
@@ -49,7 +36,8 @@ class _NoQueryStrings(logging.Filter):
 
 
 def install_console(app: FastAPI) -> None:
-    """Add the console's routes, static files, error pages and security headers to `app`."""
+    """Add the console's routes, static files and error pages to `app` (its security headers:
+    outreach.web.headers)."""
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, _NoQueryStrings) for f in access.filters):
         access.addFilter(_NoQueryStrings())
@@ -81,16 +69,6 @@ def install_console(app: FastAPI) -> None:
             f"{'.'.join(str(p) for p in e['loc'][1:]) or 'input'}: {e['msg']}" for e in exc.errors()
         )
         return page(request, None, "error.html", title="Error", status=422, error=text)
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if _is_console(request):
-            for name, value in _HEADERS.items():
-                response.headers.setdefault(name, value)
-        return response
 
 
 def _is_console(request: Request) -> bool:

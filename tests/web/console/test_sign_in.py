@@ -129,3 +129,23 @@ def test_failed_sign_ins_are_audited_logged_masked_and_rate_limited(
 
     clock.advance(timedelta(minutes=config.file.console.sign_in_window_minutes, seconds=1))
     assert attempt(PASSWORD) == 303
+
+
+def test_many_user_names_from_one_address_get_429_with_the_reason(
+    config: Config, engine: Engine, clock: SimulatedClock
+) -> None:
+    console = config.file.console.model_copy(update={"sign_in_max_failures_per_address": 3})
+    config.file = config.file.model_copy(update={"console": console})
+    runtime, app = make_app(config, engine, clock)
+    add_user(runtime, "alice", "agent")
+    client = TestClient(app)
+
+    def attempt(name: str, password: str) -> tuple[int, str]:
+        form = client.get("/console/sign-in")
+        data = {"name": name, "password": password, "csrf_token": csrf_of(form.text)}
+        response = client.post("/console/sign-in", data=data, follow_redirects=False)
+        return response.status_code, response.text
+
+    assert [attempt(name, "guess")[0] for name in ("admin", "root", "ops")] == [401] * 3
+    status, page = attempt("alice", PASSWORD)
+    assert status == 429 and "Too many failed sign-ins from this address" in page
