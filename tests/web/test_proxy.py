@@ -4,6 +4,8 @@ neither escapes the sign-in limit nor writes fake addresses into the audit log."
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from sqlalchemy import Engine, select
 
@@ -85,3 +87,18 @@ async def test_a_proxy_elsewhere_is_not_the_loopback(
     ):
         assert await attempt(client, "wrong", "203.0.113.9") == 401
     assert failed_from(engine) == ["127.0.0.1"]
+
+
+async def test_the_embedded_server_believes_no_forwarded_header_by_default() -> None:
+    """Before: running_server kept uvicorn's default (believe loopback's X-Forwarded-For)."""
+
+    async def client_address(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = f"{scope['client'][0]} {scope['scheme']}".encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    async with running_server(client_address) as url, httpx.AsyncClient() as client:
+        assert (await client.get(url, headers=headers)).text == "127.0.0.1 http"
