@@ -13,6 +13,7 @@ from outreach.channels.factory import build_channels
 from outreach.runtime import Runtime, running_worker, smtp_catcher, twilio_store
 from outreach.sandbox.admin import SANDBOX_TWILIO_PREFIX, install_sandbox
 from outreach.sandbox.faults import FaultInjector
+from outreach.web.access_log import install_access_log
 from outreach.web.api.router import router as api_router
 from outreach.web.console import install_console
 from outreach.web.health import health_router
@@ -74,4 +75,5 @@ def create_app(runtime: Runtime, *, self_url: str, run_worker: bool = True) -> F
     app.state.runtime = runtime  # for the console's and the API's dependencies
     app.include_router(api_router)
     install_console(app)
+    install_access_log(app)  # after every route: it masks the token segments routes name
     return app

@@ -1,0 +1,73 @@
+"""uvicorn's access log without secrets: it prints each request's full target, and the
+link tokens of the public pages (pay, dispute, unsubscribe) sit in the path while the log's
+filters (a phone, an email, an account) travel in the query string, URL-encoded past the
+masking filter. The query string is dropped; a path segment that a route names `token`,
+or any long random-looking one, is masked to its last 4 characters. The line is then
+masked and bounded like every other (outreach.masking)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from fastapi import FastAPI
+from starlette.routing import Route
+
+from outreach.masking import mask
+
+ACCESS_LOGGER = "uvicorn.access"
+_HEX = re.compile(r"[0-9a-fA-F]{32,}")
+_URL_SAFE = re.compile(r"[\w.~=-]{16,}", re.ASCII)
+
+
+def _random_looking(segment: str) -> bool:
+    """A signed token or random id (base64url with upper, lower and digits; long hex), not a
+    word, a slug or a number."""
+    if _HEX.fullmatch(segment):
+        return True
+    return (
+        _URL_SAFE.fullmatch(segment) is not None
+        and any(c.isupper() for c in segment)
+        and any(c.islower() for c in segment)
+        and any(c.isdigit() for c in segment)
+    )
+
+
+class AccessLogFilter(logging.Filter):
+    """Rewrites the target in uvicorn's access lines ('%s - "%s %s HTTP/%s" %d')."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.token_routes: dict[str, re.Pattern[str]] = {}
+
+    def add_routes(self, app: FastAPI) -> None:
+        for route in app.routes:
+            if isinstance(route, Route) and "token" in route.param_convertors:
+                self.token_routes[route.path] = route.path_regex
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], self.safe_target(args[2]), *args[3:])
+        return True
+
+    def safe_target(self, target: str) -> str:
+        path, sep, _ = target.partition("?")
+        for pattern in self.token_routes.values():
+            if match := pattern.match(path):
+                start, end = match.span("token")
+                path = path[:start] + mask(path[start:end]) + path[end:]
+                break
+        segments = path.split("/")
+        path = "/".join(mask(s) if _random_looking(s) else s for s in segments)
+        return path + ("?…" if sep else "")
+
+
+def install_access_log(app: FastAPI) -> None:
+    """Filter uvicorn's access logger (once per process) and learn `app`'s token routes."""
+    access = logging.getLogger(ACCESS_LOGGER)
+    found = [f for f in access.filters if isinstance(f, AccessLogFilter)]
+    log_filter = found[0] if found else AccessLogFilter()
+    if not found:
+        access.addFilter(log_filter)
+    log_filter.add_routes(app)
