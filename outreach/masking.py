@@ -119,20 +119,20 @@ def mask_addresses(text: str) -> str:
     return _ADDRESSES.sub(lambda m: mask(m.group(0)), text)
 
 
-def mask_log_text(text: str) -> str:
-    """mask_text for a logged text: each line longer than LOG_LINE_LIMIT is cut, with a
-    marker saying how much was dropped (a 64 KB request path would otherwise be masked, and
+def mask_log_text(text: str, limit: int = LOG_LINE_LIMIT) -> str:
+    """mask_text for a logged text: each line longer than `limit` is cut, with a marker
+    saying how much was dropped (a 64 KB request path would otherwise be masked, and
     printed, whole). The cut is masked from a little past it, so no number is cut in two
     before it is masked."""
-    if len(text) <= LOG_LINE_LIMIT:
+    if len(text) <= limit:
         return mask_text(text)
-    return "\n".join(_bounded_line(line) for line in text.split("\n"))
+    return "\n".join(_bounded_line(line, limit) for line in text.split("\n"))
 
 
-def _bounded_line(line: str) -> str:
-    if len(line) <= LOG_LINE_LIMIT:
+def _bounded_line(line: str, limit: int) -> str:
+    if len(line) <= limit:
         return mask_text(line)
-    keep = LOG_LINE_LIMIT - _MARKER_ROOM
+    keep = limit - _MARKER_ROOM
     head = mask_text(line[: keep + 64])[:keep]
     return f"{head}…[{len(line) - keep} characters dropped]"
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -203,6 +204,27 @@ def test_text_logs_mask_the_message_and_the_traceback(stderr_log: Callable[[], s
     assert "2125550143" not in out and "ann@example.com" not in out
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_traceback_another_handler_formatted_first_is_masked(
+    stderr_log: Callable[[], str], log_format: str
+) -> None:
+    """A library's own handler runs before the root's and caches the traceback on the
+    record (exc_text), which the text formatter then prints as it is."""
+    configure_logging(logging.INFO, log_format)
+    library = logging.getLogger("outreach.test.library")
+    library.addHandler(own := logging.StreamHandler(io.StringIO()))
+    try:
+        try:
+            raise ValueError("no such number +12125550143")
+        except ValueError:
+            library.exception("send failed", stack_info=True)
+    finally:
+        library.removeHandler(own)
+    out = stderr_log()
+    assert "ValueError: no such number ********0143" in out and "Stack (most" in out
+    assert "2125550143" not in out
+
+
 SMS_BODY = "I lost my job, please call me after six"
 
 
@@ -241,6 +263,25 @@ def test_a_database_error_logged_shows_no_phone_and_no_message_body(
     assert out.count("IntegrityError") >= 2 and "Stack (most recent call last)" in out
     assert "storing from ********0143 failed" in out
     assert "2125550143" not in out and "lost my job" not in out
+
+
+async def test_a_served_apps_traceback_is_masked(stderr_log: Callable[[], str]) -> None:
+    """uvicorn logs an unhandled exception to "uvicorn.error"; the embedded server sends it
+    through our handler like `outreach serve` does, not through uvicorn's own."""
+    configure_logging(logging.INFO)
+    app = FastAPI()
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise ValueError(f"no such number +12125550143: {SMS_BODY}")
+
+    async with running_server(app) as base_url:
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{base_url}/boom")).status_code == 500
+    out = stderr_log()
+    assert "ERROR uvicorn.error: Exception in ASGI application" in out
+    assert "ValueError: no such number ********0143" in out
+    assert "2125550143" not in out
 
 
 def test_a_later_call_without_a_format_keeps_the_chosen_one(

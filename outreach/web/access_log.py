@@ -2,8 +2,8 @@
 link tokens of the public pages (pay, dispute, unsubscribe) sit in the path while the log's
 filters (a phone, an email, an account) travel in the query string, URL-encoded past the
 masking filter. The query string is dropped; a path segment that a route names `token`,
-or any long random-looking one, is masked to its last 4 characters. The line is then
-masked and bounded like every other (outreach.masking)."""
+or any long random-looking one, is masked to its last 4 characters; a long path is cut. The
+line is then masked like every other (outreach.masking)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import re
 from fastapi import FastAPI
 from starlette.routing import Route
 
-from outreach.masking import mask
+from outreach.masking import mask, mask_log_text
 
 ACCESS_LOGGER = "uvicorn.access"
+PATH_LIMIT = 1024  # characters of a path shown; the method and the status stay on the line
 _HEX = re.compile(r"[0-9a-fA-F]{32,}")
 _URL_SAFE = re.compile(r"[\w.~=-]{16,}", re.ASCII)
 
@@ -60,7 +61,7 @@ class AccessLogFilter(logging.Filter):
                 break
         segments = path.split("/")
         path = "/".join(mask(s) if _random_looking(s) else s for s in segments)
-        return path + ("?…" if sep else "")
+        return mask_log_text(path, limit=PATH_LIMIT) + ("?…" if sep else "")
 
 
 def install_access_log(app: FastAPI) -> None:

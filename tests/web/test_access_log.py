@@ -66,3 +66,9 @@ def test_random_looking_segments_are_masked_and_ordinary_ones_kept(
     app_created: Runtime, target: str, shown: str
 ) -> None:
     assert access_line(target) == f'127.0.0.1:5000 - "GET {shown} HTTP/1.1" 200'
+
+
+def test_a_long_path_is_cut_and_the_status_still_shown(app_created: Runtime) -> None:
+    line = access_line("/" + "1a" * 32_000 + "?q=1")
+    assert len(line) < 1100
+    assert line.endswith(f'…[{64_001 - 984} characters dropped]?… HTTP/1.1" 200')
