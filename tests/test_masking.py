@@ -275,9 +275,8 @@ async def test_a_served_apps_traceback_is_masked(stderr_log: Callable[[], str]) 
     def boom() -> None:
         raise ValueError(f"no such number +12125550143: {SMS_BODY}")
 
-    async with running_server(app) as base_url:
-        async with httpx.AsyncClient() as client:
-            assert (await client.get(f"{base_url}/boom")).status_code == 500
+    async with running_server(app) as base_url, httpx.AsyncClient() as client:
+        assert (await client.get(f"{base_url}/boom")).status_code == 500
     out = stderr_log()
     assert "ERROR uvicorn.error: Exception in ASGI application" in out
     assert "ValueError: no such number ********0143" in out
