@@ -25,8 +25,9 @@ _EMAIL = r"[\w.+-]++(?:@|%40)[\w-]++(?:\.[\w-]++)++"
 _SECRET_NAMES = ("token", "secret", "password", "passwd", "apikey", "accesskey", "signature")
 _SECRET_NAMES_EXACT = frozenset({"key", "sig", "pwd", "pw", "auth", "accountsid", "session"})
 
-# Every token starts where no word character precedes it (one look-behind for all), and
-# those starting with [.+-] also where none of those does.
+# One alternation, tried where no word character precedes (one look-behind for all): so
+# each pattern starts only at the start of its run (an email or name=value also not after
+# one of their own ".+-"), and possessive quantifiers never give characters back.
 _TOKENS = re.compile(
     rf"""
     (?<!\w)(?:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-from fastapi import FastAPI
+from fastapi import APIRouter
 from starlette.routing import Route
 
 from outreach.masking import mask, mask_log_text
@@ -41,8 +41,8 @@ class AccessLogFilter(logging.Filter):
         super().__init__()
         self.token_routes: dict[str, re.Pattern[str]] = {}
 
-    def add_routes(self, app: FastAPI) -> None:
-        for route in app.routes:
+    def add_routes(self, router: APIRouter) -> None:
+        for route in router.routes:
             if isinstance(route, Route) and "token" in route.param_convertors:
                 self.token_routes[route.path] = route.path_regex
 
@@ -64,11 +64,13 @@ class AccessLogFilter(logging.Filter):
         return mask_log_text(path, limit=PATH_LIMIT) + ("?…" if sep else "")
 
 
-def install_access_log(app: FastAPI) -> None:
-    """Filter uvicorn's access logger (once per process) and learn `app`'s token routes."""
+def install_access_log(*routers: APIRouter) -> None:
+    """Filter uvicorn's access logger (once per process) and learn the routes with a `token`
+    parameter of `routers` (included at the root: their paths are the request's)."""
     access = logging.getLogger(ACCESS_LOGGER)
     found = [f for f in access.filters if isinstance(f, AccessLogFilter)]
     log_filter = found[0] if found else AccessLogFilter()
     if not found:
         access.addFilter(log_filter)
-    log_filter.add_routes(app)
+    for router in routers:
+        log_filter.add_routes(router)

@@ -69,11 +69,12 @@ def create_app(runtime: Runtime, *, self_url: str, run_worker: bool = True) -> F
         )
 
     app.include_router(twilio_webhooks_router(runtime))
-    app.include_router(public_router(runtime))
+    public = public_router(runtime)
+    app.include_router(public)
 
     app.include_router(health_router(runtime))  # /healthz, /readyz, /metrics
     app.state.runtime = runtime  # for the console's and the API's dependencies
     app.include_router(api_router)
     install_console(app)
-    install_access_log(app)  # after every route: it masks the token segments routes name
+    install_access_log(public)  # the link tokens in its paths: masked in the access log
     return app

@@ -47,6 +47,15 @@ def test_link_tokens_keep_only_their_last_four(app_created: Runtime) -> None:
         )
 
 
+@pytest.mark.parametrize("prefix", ["/pay", "/dispute", "/u"])
+def test_a_token_segment_is_masked_whatever_it_looks_like(
+    app_created: Runtime, prefix: str
+) -> None:
+    """The routes' `{token}` segment, not only what looks random (a tampered or old link)."""
+    line = access_line(f"{prefix}/not-a-token")
+    assert line == f'127.0.0.1:5000 - "GET {prefix}/*******oken HTTP/1.1" 200'
+
+
 def test_the_query_string_is_dropped(app_created: Runtime) -> None:
     line = access_line("/console/log?address=maria%40example.com&phone=%2B12125550143")
     assert line == '127.0.0.1:5000 - "GET /console/log?… HTTP/1.1" 200'
