@@ -23,11 +23,13 @@ SQLITE_BUSY_MS = 30_000  # how long a SQLite connection waits for another one's 
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """hide_parameters: a database error's text (logged, shown) carries no bound values; they
+    are debtors' phones, addresses and message bodies."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "checkin", _sqlite_optimize)
         event.listen(engine, "begin", _sqlite_begin_immediate)
@@ -35,7 +37,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # Let SQLAlchemy emit BEGIN itself so "begin" above controls the lock mode.
         event.listen(engine, "connect", _sqlite_no_autobegin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

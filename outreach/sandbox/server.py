@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -42,24 +43,30 @@ async def running_server(
     port: int = 0,
     *,
     log_level: str = "warning",
+    access_log: bool = False,
     startup_timeout: float = 10.0,
     graceful_timeout: int = 5,
     proxy_headers: bool = False,
     forwarded_allow_ips: list[str] | None = None,
 ) -> AsyncIterator[str]:
     """Serve `app` until the block exits; yields its base URL, e.g. "http://127.0.0.1:54321".
-    `**outreach.web.proxy.proxy_options(...)` sets the last two as `outreach serve` does."""
+    uvicorn logs through the root logger, as under `outreach serve` (masked once
+    configure_logging ran), not through handlers of its own.
+    `**outreach.web.proxy.proxy_options(...)` sets the proxy options as `outreach serve` does."""
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
         log_level=log_level,
-        access_log=False,
+        log_config=None,
+        access_log=access_log,
         timeout_graceful_shutdown=graceful_timeout,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips or [],
     )
     server = _EmbeddedServer(config)
+    if access_log:  # an earlier server without one turned the access logger's propagation off
+        logging.getLogger("uvicorn.access").propagate = True
 
     async def serve() -> None:
         try:

@@ -15,6 +15,7 @@ from outreach.channels.factory import build_channels
 from outreach.runtime import Runtime, running_worker, smtp_catcher, twilio_store
 from outreach.sandbox.admin import SANDBOX_TWILIO_PREFIX, install_sandbox
 from outreach.sandbox.faults import FaultInjector
+from outreach.web.access_log import install_access_log
 from outreach.web.api.router import router as api_router
 from outreach.web.body_limit import BodyLimitMiddleware, BodyLimits
 from outreach.web.console import install_console
@@ -87,4 +88,5 @@ def create_app(runtime: Runtime, *, self_url: str, run_worker: bool = True) -> F
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(config.file.web))
     pages = (CONSOLE, *route_prefixes(public.routes))
     app.add_middleware(SecurityHeadersMiddleware, pages=pages, api=("/api",))
+    install_access_log(public)  # the link tokens in its paths: masked in the access log
     return app

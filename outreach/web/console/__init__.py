@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -22,25 +21,9 @@ from outreach.web.console.templating import STATIC_DIR, page
 from outreach.web.deps import SignInRequired
 
 
-class _NoQueryStrings(logging.Filter):
-    """uvicorn's access log prints full paths; the log's filters (a phone, an email, an
-    account) travel in the query string, URL-encoded past the masking filter: drop them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            path, sep, _ = args[2].partition("?")
-            if sep:
-                record.args = (*args[:2], path + "?…", *args[3:])
-        return True
-
-
 def install_console(app: FastAPI) -> None:
     """Add the console's routes, static files and error pages to `app` (its security headers:
     outreach.web.headers)."""
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, _NoQueryStrings) for f in access.filters):
-        access.addFilter(_NoQueryStrings())
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
