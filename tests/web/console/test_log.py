@@ -139,3 +139,18 @@ def test_no_cell_of_the_csv_export_can_start_a_formula(
         assert cells[column] == "'" + payload, column
     assert cells["id"] == str(message) and cells["to"] == "********0143"
     assert not [c for c in row if c[:1] in TRIGGERS or c.lstrip()[:1] in TRIGGERS]
+
+
+def test_the_rule_filter_matches_the_rule_id_exactly_underscore_and_all(
+    console: tuple[Runtime, TestClient, str],
+) -> None:
+    """`_` is a LIKE wildcard: F_1 must not find a message blocked by FX1."""
+    runtime, client, _ = console
+    debtor, account = add_debtor(runtime.factory, runtime.clock.now())
+    underscored, other = add_messages(
+        runtime, debtor, account, [{**BLOCKED, "rules": ["F_1"]}, {**BLOCKED, "rules": ["FX1"]}]
+    )
+    assert _ids(client.get("/console/log?rule=F_1").text) == [underscored]
+    assert _ids(client.get("/console/log?rule=FX1").text) == [other]
+    rows = list(csv.DictReader(io.StringIO(client.get("/console/log.csv?rule=F_1").text)))
+    assert [int(r["id"]) for r in rows] == [underscored]
