@@ -22,6 +22,7 @@ RANKS: dict[str, int] = {
     "links": 0,
     "metrics": 0,
     "collector": 0,
+    "csv_export": 0,
     "compliance": 1,
     "config": 2,
     "db": 3,

@@ -71,7 +71,7 @@ class Site:
             "OUTREACH_DATABASE_URL": self.db_url,
             "TWILIO_ACCOUNT_SID": SANDBOX_ACCOUNT_SID,
             "TWILIO_AUTH_TOKEN": SANDBOX_AUTH_TOKEN,
-            "OUTREACH_SECRET_KEY": "worker-tests-secret",
+            "OUTREACH_SECRET_KEY": "worker-tests-secret-of-32-characters",
             "PYTHONPATH": str(ROOT),
         }
 

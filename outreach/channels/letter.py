@@ -1,7 +1,8 @@
 """Letters: render the message's HTML to a PDF and list it in the day's print manifest.
 
 The output folder is what a print-and-mail vendor (or the office printer) picks up:
-`YYYY-MM-DD/letter-<message_id>.pdf` plus `YYYY-MM-DD/manifest.csv`, one row per letter.
+`YYYY-MM-DD/letter-<message_id>.pdf` plus `YYYY-MM-DD/manifest.csv`, one row per letter (its
+cells quoted, and never a formula to a spreadsheet: `outreach.csv_export`).
 
 A letter may be produced again for the same message (its worker died mid-send and the reaper
 planned it again), so producing one is idempotent per message id and never leaves a half-done
@@ -37,6 +38,7 @@ from weasyprint.urls import URLFetcher
 from outreach.channels.base import OutboundMessage, PostalAddress, SendResult, SendStatus
 from outreach.channels.pdf import write_pdf
 from outreach.clock import Clock
+from outreach.csv_export import SafeWriter
 
 MANIFEST_HEADER = (
     "message_id",
@@ -275,7 +277,7 @@ def _append_row(fh: IO[str], existing: str, row: list[str]) -> None:
     """The commit point: the row (and the header, for a new file) in one write, flushed and
     synced, so a crash leaves either the whole row or none of it."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out, lineterminator="\n")  # names and addresses: never formulas
     if existing and not existing.endswith("\n"):
         out.write("\n")  # a torn last line from an older crash must not swallow this row
     if not existing:

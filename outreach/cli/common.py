@@ -11,6 +11,7 @@ naming `outreach migrate` when it is missing or behind, so upgrading stays a del
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -97,7 +98,8 @@ def load_config(ctx: click.Context) -> Config:
 def load_runtime(ctx: click.Context, *, schema: bool = True, sends: bool = False) -> Runtime:
     """The Runtime on the validated configuration and the system clock. With `schema` (every
     command that reads or writes the database) the schema must be at the newest revision;
-    with `sends` (worker, serve, run) the secrets sending needs must be set."""
+    with `sends` (worker, serve, run) the secrets sending needs must be set and fit for the
+    providers (`Config.check_senders`), and shipped sandbox credentials are warned about."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     from outreach.collector import tune_for_pipeline
@@ -125,7 +127,22 @@ def load_runtime(ctx: click.Context, *, schema: bool = True, sends: bool = False
         require_schema(runtime.engine, config.database_url)
     if sends:
         tune_for_pipeline()
+        warn_shipped_credentials(config)
     return runtime
+
+
+def warn_shipped_credentials(config: Config) -> None:
+    """Sandbox mode runs on credentials shipped in outreach's source: say so at start-up, as
+    a log line (in the --log-format chosen), once per process that sends."""
+    shipped = config.shipped_credentials()
+    if shipped:
+        logging.getLogger("outreach.cli").warning(
+            "running with the %s shipped for the sandbox, which %s public: anyone can sign"
+            " links and Twilio webhooks this server accepts; set your own before another"
+            " machine can reach it",
+            " and ".join(shipped),
+            "is" if len(shipped) == 1 else "are",
+        )
 
 
 def database_status(engine: Engine, url: str) -> SchemaStatus:

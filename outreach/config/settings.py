@@ -270,6 +270,8 @@ class Secrets(BaseSettings):
     smtp_password: SecretStr | None = Field(default=None, alias="OUTREACH_SMTP_PASSWORD")
 
 
+# The sandbox's credentials and the development link-signing key ship with outreach, so they
+# are public: fine on one machine, refused with a real provider, warned about at start-up.
 SANDBOX_ACCOUNT_SID = "AC" + "0" * 32
 
 
@@ -277,6 +279,11 @@ SANDBOX_AUTH_TOKEN = "sandbox-auth-token"
 
 
 DEV_SECRET_KEY = "outreach-dev-only-secret-key"
+
+
+# OUTREACH_SECRET_KEY signs pay, dispute and unsubscribe links and CSRF tokens: long enough
+# that it cannot be guessed (`python -c "import secrets; print(secrets.token_urlsafe(48))"`).
+MIN_SECRET_KEY_CHARS = 32
 
 
 def load_settings_file(path: Path) -> FileSettings:

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import us
 
+from outreach.masking import mask
+
 _STATES = frozenset(s.abbr for s in us.states.STATES_AND_TERRITORIES) | {"DC"}
 
 
@@ -179,5 +181,5 @@ def parse_email(value: str) -> str:
     v = value.lower()
     local, _, domain = v.rpartition("@")
     if len(v) > 254 or len(local) > 64 or not _EMAIL_RE.match(v) or ".." in domain:
-        raise Invalid(f"{value!r} is not an email address")
+        raise Invalid(f"{mask(value)!r} is not an email address")  # shown last-4 only
     return v

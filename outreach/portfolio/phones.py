@@ -5,7 +5,8 @@ are most of a US portfolio and the costliest cell to check (`parse` plus `is_val
 about 25 us, over half a row's parsing). Their reading is fixed, so they skip `parse`, and
 `NanpValidity` answers `is_valid_number` from the library's own metadata with the patterns
 compiled once (tests compare it with the library on random numbers). Everything else, and every
-error message, comes from the library.
+error message, comes from the library; a rejected number is shown masked to its last 4 characters,
+like every contact value outreach prints.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import phonenumbers
 from phonenumbers import PhoneMetadata
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
+from outreach.masking import mask
 from outreach.portfolio.cells import Invalid
 
 _PUNCTUATION = str.maketrans("", "", " ()-.")
@@ -109,7 +111,7 @@ def phone_parser(region: str) -> Callable[[str], str]:
         try:
             number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException as exc:
-            raise Invalid(f"{value!r} cannot be read as a phone number: {exc._msg}") from None
+            raise Invalid(f"{mask(value)!r} cannot be read as a phone number: {exc._msg}") from None
         if not phonenumbers.is_valid_number(number):
             reason = phonenumbers.is_possible_number_with_reason(number)
             why = {
@@ -117,7 +119,7 @@ def phone_parser(region: str) -> Callable[[str], str]:
                 phonenumbers.ValidationResult.TOO_LONG: "too long",
                 phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
             }.get(reason, "no such area code or exchange")
-            raise Invalid(f"{value!r} is not a valid phone number ({why})")
+            raise Invalid(f"{mask(value)!r} is not a valid phone number ({why})")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     def parse(value: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,33 +51,56 @@ def check_csv(path: Path) -> None:
             raise ImportFileError(path, f"line {reader.line_num}: {exc}") from None
 
 
+# Every column but the trailing blanks spreadsheets append must be a known one, once: a longer
+# header is refused before any per-column work (a 100,000-column header took minutes).
+MAX_HEADER_COLUMNS = 3 * len(COLUMNS)
+MAX_HEADER_CHARS = 64 * MAX_HEADER_COLUMNS
+_UNKNOWN_SHOWN = 10  # unknown columns named in the error; the rest are counted
+
+
 def read_header(path: Path, reader: Iterator[list[str]]) -> list[str]:
     for record in reader:
         if any(cell.strip() for cell in record):
             break
     else:
         raise ImportFileError(path, "empty file: a header row is required")
+    line = getattr(reader, "line_num", 1)
+    while record and not record[-1].strip():  # spreadsheets append empty columns
+        record.pop()
+    if len(record) > MAX_HEADER_COLUMNS:
+        raise ImportFileError(
+            path,
+            f"line {line}: the header has {len(record):,} columns, more than the"
+            f" {MAX_HEADER_COLUMNS} read (a portfolio file has {len(COLUMNS)} at most)",
+        )
+    chars = sum(map(len, record))
+    if chars > MAX_HEADER_CHARS:
+        raise ImportFileError(
+            path,
+            f"line {line}: the header is {chars:,} characters long; at most {MAX_HEADER_CHARS:,}"
+            " are read (column names are short words such as debtor_id)",
+        )
     columns = [c.strip().lower().lstrip("\ufeff") for c in record]
-    while columns and not columns[-1]:  # spreadsheets append empty columns
-        columns.pop()
     known = set(COLUMNS)
     if not known.intersection(columns):
         raise ImportFileError(
             path, f"no header row: the first row has none of the columns {', '.join(COLUMNS)}"
         )
     problems: list[str] = []
-    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    dupes = sorted(c for c, n in Counter(columns).items() if n > 1)
     if dupes:
         problems.append(f"duplicate columns: {', '.join(dupes)}")
-    unknown = [c for c in columns if c not in known]
+    unknown = [(n, c) for n, c in enumerate(columns, 1) if c not in known]
     if unknown:
         described = []
-        for c in unknown:
+        for n, c in unknown[:_UNKNOWN_SHOWN]:
             close = difflib.get_close_matches(c, COLUMNS, n=1)
             if not c:
-                described.append(f"a blank name (column {columns.index(c) + 1})")
+                described.append(f"a blank name (column {n})")
                 continue
             described.append(f"{c!r} (did you mean {close[0]!r}?)" if close else repr(c))
+        if len(unknown) > _UNKNOWN_SHOWN:
+            described.append(f"and {len(unknown) - _UNKNOWN_SHOWN} more")
         problems.append(f"unknown columns: {', '.join(described)}")
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:

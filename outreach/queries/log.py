@@ -93,7 +93,8 @@ def keyset_query(
             raise ValueError(f"rule: not a rule id: {f.rule!r}")
         # Decisions are JSON text; a quoted rule id can only be a list item there (reasons
         # would escape their quotes), so this is an exact match that needs no JSON functions.
-        q = q.where(cast(Message.decision, Text).like(f'%"{f.rule}"%'))
+        # autoescape: `_` (and `%`) in a rule id are literal characters, not LIKE wildcards.
+        q = q.where(cast(Message.decision, Text).contains(f'"{f.rule}"', autoescape=True))
     if before_id is not None:
         q = q.where(Message.id < before_id)
     return q

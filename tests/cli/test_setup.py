@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -96,3 +97,29 @@ def test_import_of_a_missing_file_exits_2(config_dir: Path) -> None:
     assert invoke(config_dir, "migrate")[0] == 0
     code, _, err = invoke(config_dir, "import", "nope.csv")
     assert code == 2 and "nope.csv" in err
+
+
+def test_import_errors_show_a_rejected_phone_or_email_masked_with_line_and_field(
+    config_dir: Path, tmp_path: Path
+) -> None:
+    """Like every contact value outreach prints: the last 4 characters only."""
+    assert invoke(config_dir, "migrate")[0] == 0
+    with (config_dir / "sample" / "portfolio.csv").open(newline="") as fh:
+        header, first, second = list(csv.reader(fh))[:3]
+    first[header.index("phone1")] = "(302) 445-36629"
+    first[header.index("email")] = "michael.young@@example.org"
+    second[header.index("phone2")] = "+999 727 470 3925"
+    path = tmp_path / "bad.csv"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows([header, first, second])
+    code, out, err = invoke(config_dir, "import", str(path))
+    assert code == 0 and "2 rows rejected" in out
+    assert err.splitlines() == [
+        f"{path}:2: phone1: '***********6629' is not a valid phone number (too long)",
+        f"{path}:2: email: '**********************.org' is not an email address",
+        f"{path}:3: phone2: '*************3925' cannot be read as a phone number:"
+        " Could not interpret numbers after plus-sign.",
+    ]
+    code, out, _ = invoke(config_dir, "import", str(path), "--json")
+    for secret in ("445-3662", "michael.young", "727 470"):
+        assert secret not in out

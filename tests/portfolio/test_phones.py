@@ -56,7 +56,7 @@ def test_every_written_form_reads_as_the_library_reads_it(region: str) -> None:
 
 
 def test_the_error_message_is_the_librarys() -> None:
-    with pytest.raises(Invalid, match=r"'\(208\) 345-123' is not a valid phone number \(too short"):
+    with pytest.raises(Invalid, match=r"'\*{9}-123' is not a valid phone number \(too short"):
         phone_parser("US")("(208) 345-123")
     with pytest.raises(Invalid, match=r"is not a valid phone number \(no such area code"):
         phone_parser("US")("(111) 345-1234")

@@ -3,7 +3,6 @@ masked), and one message's page with the events of its life."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
+from outreach.csv_export import SafeWriter
 from outreach.queries.log import EXPORT_COLUMNS, iter_export
 from outreach.queries.message import message_record
 from outreach.web.console.paths import console_router
@@ -84,12 +84,12 @@ def log_csv(request: Request, principal: ConsoleAgent, runtime: RuntimeDep) -> R
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
+        writer = SafeWriter(buffer)  # cells a spreadsheet reads as text, never as formulas
+        writer.writerow(EXPORT_COLUMNS)
         for n, row in enumerate(iter_export(runtime.factory, params.log_filter(), address=address)):
             row["rules"] = " ".join(row["rules"])
             row["reasons"] = " | ".join(row["reasons"])
-            writer.writerow(row)
+            writer.writerow(row[column] for column in EXPORT_COLUMNS)
             if n % 500 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)

