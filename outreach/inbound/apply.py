@@ -1,20 +1,35 @@
-"""Apply an inbound SMS to the database: find who sent it, read the intent, act through
-outreach.actions, and log the replies as outbound messages linked to it.
+"""Apply an inbound SMS: store it and act on it, then answer it, in that order.
 
-The caller owns the transaction (one per webhook request), so the inbound row, every state
-change, its audit events and the logged replies commit together or not at all. A retried
-MessageSid finds its row and gets the replies already given, changing nothing.
+No reply can lose a debtor's message, so the work is cut in two transactions:
+1. `record_sms`: the inbound row (with its signature), the intent, every state change and its
+   audit events (opt-out, hold, promise, tasks through outreach.actions) and the replies it
+   calls for, as plans (template name, language, values), commit together;
+2. the replies are rendered outside any transaction; one whose template fails becomes the
+   built-in text (ReplyRenderer.fallback), the failure logged and an agent task created;
+3. `finish`: the rendered replies are logged as outbound messages linked to the inbound one,
+   and their texts kept on it (raw["replies"]).
+
+A retried MessageSid finds its row and is never applied again: it gets the replies kept for
+it, or, when the process stopped between 1 and 3 (nothing was logged, so nothing was
+answered either), the planned replies rendered and logged then: the debtor's message and
+its hold or opt-out are never lost, and its replies are answered once. A MessageSid never
+seen whose signature was seen is a re-cut replay of a captured request (inbound.twilio_form
+says how) and is refused, so only a request Twilio signed can act: a replayed START can
+never undo a later STOP.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.actions.audit import ActionError
 from outreach.actions.casework import create_task
@@ -27,10 +42,11 @@ from outreach.db.models import Account, InboundMessage
 from outreach.inbound.intents import CARRIER_HELP, CARRIER_START, CARRIER_STOP, Intent, IntentKind
 from outreach.inbound.intents import parse as parse_intent
 from outreach.inbound.replies import ReplyRenderer, date_text
-from outreach.inbound.reply_log import Reply, log_replies
+from outreach.inbound.reply_log import Reply, ReplyTarget, log_replies, reply_target
 from outreach.inbound.sender import Sender, identify_sender, sender_zones
 from outreach.links import LinkBuilder
 from outreach.masking import mask
+from outreach.render.environment import TemplateError
 from outreach.vocabulary import MessageKind
 
 log = logging.getLogger(__name__)
@@ -49,6 +65,7 @@ class InboundSms:
     body: str
     opt_out_type: str | None = None
     form: dict[str, str] = field(default_factory=dict)
+    signature: str | None = None  # X-Twilio-Signature: one message per signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,24 +84,111 @@ class InboundServices:
     links: LinkBuilder
 
 
-def replay(session: Session, sid: str) -> SmsOutcome | None:
+class SignatureReused(ValueError):
+    """A new MessageSid under a signature already seen: not a request Twilio made."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedReply:
+    """A reply decided with the action, rendered once the action has committed."""
+
+    name: str
+    language: str
+    kind: MessageKind
+    values: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        values = {
+            k: {"decimal": str(v)} if isinstance(v, Decimal) else v for k, v in self.values.items()
+        }
+        return {"name": self.name, "language": self.language, "kind": self.kind, "values": values}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlannedReply:
+        values = {
+            k: Decimal(v["decimal"]) if isinstance(v, dict) and set(v) == {"decimal"} else v
+            for k, v in data["values"].items()
+        }
+        return cls(data["name"], data["language"], MessageKind(data["kind"]), values)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What the first transaction committed: the action, and the replies it calls for."""
+
+    inbound_id: int
+    intent: str
+    action: str
+    planned: tuple[PlannedReply, ...]
+    replies: tuple[str, ...] | None  # None: planned, not yet rendered and logged
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedReply:
+    reply: Reply
+    language: str
+    error: str | None = None  # the template failed: reply.text is the built-in one
+
+
+def handle_sms(
+    factory: sessionmaker[Session], now: datetime, sms: InboundSms, services: InboundServices
+) -> SmsOutcome:
+    """Store and apply the message (committed), then render and log its replies."""
+    try:
+        with factory.begin() as session:
+            recorded = record_sms(session, now, sms, services)
+    except IntegrityError:
+        # The same MessageSid (a retry) or signature committed by a concurrent request.
+        with factory() as session:
+            again = replay(session, sms.sid)
+            if again is None and sms.signature and _signed_before(session, sms.signature):
+                raise SignatureReused("this signature came with another MessageSid") from None
+        if again is None:
+            raise
+        recorded = again
+    replies = recorded.replies
+    if replies is None:
+        rendered = render_replies(recorded.planned, services.replies, recorded.inbound_id)
+        with factory.begin() as session:
+            replies = finish(session, now, recorded.inbound_id, rendered)
+    return SmsOutcome(
+        recorded.inbound_id, recorded.intent, recorded.action, replies, recorded.replayed
+    )
+
+
+def replay(session: Session, sid: str) -> Recorded | None:
     """The outcome already recorded for this MessageSid, if any (Twilio retries)."""
     row = session.scalars(select(InboundMessage).where(InboundMessage.provider_id == sid)).first()
     if row is None:
         return None
-    replies = tuple((row.raw or {}).get("replies", []))
-    return SmsOutcome(row.id, row.intent or "", row.action or "", replies, replayed=True)
+    raw = row.raw or {}
+    planned = tuple(PlannedReply.from_json(p) for p in raw.get("planned", []))
+    replies: tuple[str, ...] | None = tuple(raw.get("replies", ()))
+    if "replies" not in raw and planned:
+        replies = None  # stopped before its replies were logged: `finish` them now
+    return Recorded(row.id, row.intent or "", row.action or "", planned, replies, replayed=True)
 
 
-def handle_sms(
+def _signed_before(session: Session, signature: str) -> bool:
+    found = session.scalar(
+        select(InboundMessage.id).where(InboundMessage.signature == signature).limit(1)
+    )
+    return found is not None
+
+
+def record_sms(
     session: Session, now: datetime, sms: InboundSms, services: InboundServices
-) -> SmsOutcome:
-    """Record the message, act on it, and return the replies to put in the TwiML."""
+) -> Recorded:
+    """Transaction 1: the message, who sent it, what it asks and what was done about it."""
     if (done := replay(session, sms.sid)) is not None:
         return done
+    if sms.signature and _signed_before(session, sms.signature):
+        raise SignatureReused("this signature came with another MessageSid")
     inbound = InboundMessage(
         channel="sms",
         provider_id=sms.sid,
+        signature=sms.signature,
         from_address=sms.from_,
         to_address=sms.to,
         body=sms.body,
@@ -92,7 +196,7 @@ def handle_sms(
         raw={"form": sms.form},
     )
     session.add(inbound)
-    session.flush()  # the unique MessageSid: a concurrent duplicate fails here
+    session.flush()  # the unique MessageSid and signature: a concurrent duplicate fails here
 
     sender = identify_sender(session, sms.from_)
     zones = sender_zones(session, sender, sms.from_)
@@ -104,16 +208,79 @@ def handle_sms(
     )
     language = intent.language or (sender.debtor.language if sender.debtor else "en")
     handler = _Handler(session, now, sms, services, sender, inbound, intent, language, zones)
-    action, replies = handler.run()
+    action, planned = handler.run()
 
+    target = reply_target(sender)
     inbound.debtor_id = sender.debtor.id if sender.debtor else None
     inbound.account_id = sender.account.id if sender.account else None
     inbound.intent = intent.kind.value
     inbound.action = action
-    inbound.raw = {"form": sms.form, "replies": [r.text for r in replies]}
-    log_replies(session, now, sender, inbound, replies)
+    raw: dict[str, Any] = {
+        "form": sms.form,
+        "planned": [p.as_json() for p in planned],
+        "target": target.as_json() if target else None,
+    }
+    if not planned:
+        raw["replies"] = []
+    inbound.raw = raw
     log.info("inbound sms %s from %s: %s -> %s", inbound.id, mask(sms.from_), intent.kind, action)
-    return SmsOutcome(inbound.id, intent.kind.value, action, tuple(r.text for r in replies))
+    replies = None if planned else ()
+    return Recorded(inbound.id, intent.kind.value, action, tuple(planned), replies)
+
+
+def render_replies(
+    planned: Sequence[PlannedReply], renderer: ReplyRenderer, inbound_id: int
+) -> list[RenderedReply]:
+    """Step 2, outside any transaction: each reply, or its built-in text if it fails."""
+    rendered = []
+    for p in planned:
+        try:
+            text, error = renderer.render(p.name, p.language, **p.values), None
+        except TemplateError as exc:
+            log.error(
+                "reply %r (%s) to inbound sms %s failed to render, sent the built-in text: %s",
+                p.name,
+                p.language,
+                inbound_id,
+                exc,
+            )
+            text, error = renderer.fallback(p.name, p.language), str(exc)
+        rendered.append(RenderedReply(Reply(p.name, text, p.kind), p.language, error))
+    return rendered
+
+
+def finish(
+    session: Session, now: datetime, inbound_id: int, rendered: Sequence[RenderedReply]
+) -> tuple[str, ...]:
+    """Transaction 2: log the replies once (a concurrent retry may have logged them first:
+    then its texts are the answer) and give each failed template to an agent."""
+    inbound = session.scalars(
+        select(InboundMessage).where(InboundMessage.id == inbound_id).with_for_update()
+    ).one()
+    raw = dict(inbound.raw or {})
+    if "replies" in raw:
+        return tuple(raw["replies"])
+    target = ReplyTarget.from_json(raw.get("target"))
+    log_replies(session, now, target, inbound, [r.reply for r in rendered])
+    for r in rendered:
+        if r.error is None:
+            continue
+        create_task(
+            session,
+            now,
+            ACTOR,
+            kind="review",
+            summary=(
+                f"The {r.reply.name!r} reply ({r.language}) failed to render, so the built-in"
+                f" text was sent: fix the template. {r.error}"
+            )[:500],
+            debtor_id=target.debtor_id if target else None,
+            account_id=target.account_id if target else None,
+            inbound_id=inbound.id,
+        )
+    texts = tuple(r.reply.text for r in rendered)
+    inbound.raw = {**raw, "replies": list(texts)}
+    return texts
 
 
 class _Handler:
@@ -136,17 +303,18 @@ class _Handler:
         self.now = now
         self.sms = sms
         self.settings = services.settings
-        self.renderer = services.replies
         self.links = services.links
         self.sender = sender
         self.inbound = inbound
         self.intent = intent
         self.language = language
 
-    def reply(self, name: str, kind: MessageKind = MessageKind.REPLY, **values: Any) -> Reply:
-        return Reply(name, self.renderer.render(name, self.language, **values), kind)
+    def reply(
+        self, name: str, kind: MessageKind = MessageKind.REPLY, **values: Any
+    ) -> PlannedReply:
+        return PlannedReply(name, self.language, kind, values)
 
-    def run(self) -> tuple[str, list[Reply]]:
+    def run(self) -> tuple[str, list[PlannedReply]]:
         kind = self.intent.kind
         if kind is IntentKind.OPT_OUT:
             return self.opt_out()
@@ -184,7 +352,7 @@ class _Handler:
         exact = self.sms.body.strip().strip(".!").casefold()
         return self.settings.provider_handles_keywords and exact in keywords
 
-    def opt_out(self) -> tuple[str, list[Reply]]:
+    def opt_out(self) -> tuple[str, list[PlannedReply]]:
         reason = f"SMS reply ({self.intent.matched})"
         changed = [
             p
@@ -220,7 +388,7 @@ class _Handler:
         ).first()
         return last == IntentKind.OPT_OUT
 
-    def opt_in(self) -> tuple[str, list[Reply]]:
+    def opt_in(self) -> tuple[str, list[PlannedReply]]:
         changed = [
             p
             for p in self.sender.points
@@ -237,7 +405,7 @@ class _Handler:
 
     # --- debtor requests --------------------------------------------------------------------
 
-    def dispute(self) -> tuple[str, list[Reply]]:
+    def dispute(self) -> tuple[str, list[PlannedReply]]:
         debtor = self.sender.debtor
         assert debtor is not None
         accounts = self.sender.open_accounts
@@ -268,7 +436,7 @@ class _Handler:
         action = f"dispute hold on {len(accounts)} account(s)" if accounts else "dispute hold"
         return action, [self.reply("dispute", accounts=max(len(accounts), 1))]
 
-    def pay(self) -> tuple[str, list[Reply]]:
+    def pay(self) -> tuple[str, list[PlannedReply]]:
         account = self.sender.account
         if account is None:
             self._to_inbox("pay link: several accounts")
@@ -279,7 +447,7 @@ class _Handler:
             self.reply("pay", account=_view(account), pay_url=url, days=self.settings.pay_link_days)
         ]
 
-    def promise(self) -> tuple[str, list[Reply]]:
+    def promise(self) -> tuple[str, list[PlannedReply]]:
         account = self.sender.account
         intent = self.intent
         if account is None or not intent.complete_promise:
@@ -315,7 +483,7 @@ class _Handler:
             )
         ]
 
-    def callback(self) -> tuple[str, list[Reply]]:
+    def callback(self) -> tuple[str, list[PlannedReply]]:
         debtor = self.sender.debtor
         assert debtor is not None
         task = create_task(
@@ -349,4 +517,16 @@ def _view(account: Account) -> dict[str, str]:
     return {"creditor": account.creditor, "account_ref": mask(account.account_number)}
 
 
-__all__ = ["InboundServices", "InboundSms", "SmsOutcome", "handle_sms", "replay"]
+__all__ = [
+    "InboundServices",
+    "InboundSms",
+    "PlannedReply",
+    "Recorded",
+    "SignatureReused",
+    "SmsOutcome",
+    "finish",
+    "handle_sms",
+    "record_sms",
+    "render_replies",
+    "replay",
+]

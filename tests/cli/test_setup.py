@@ -22,10 +22,10 @@ def revision(db_url: str) -> str | None:
 
 def test_migrate_creates_the_schema_then_says_it_is_current(config_dir: Path, db_url: str) -> None:
     code, out, _ = invoke(config_dir, "migrate")
-    assert code == 0 and out.strip().endswith(": migrated from no schema to 0006")
-    assert revision(db_url) == "0006"
+    assert code == 0 and out.strip().endswith(": migrated from no schema to 0007")
+    assert revision(db_url) == "0007"
     code, out, _ = invoke(config_dir, "migrate")
-    assert code == 0 and out.strip().endswith(": already at revision 0006, the newest")
+    assert code == 0 and out.strip().endswith(": already at revision 0007, the newest")
 
 
 def test_migrate_brings_an_older_schema_forward(config_dir: Path, db_url: str) -> None:
@@ -33,8 +33,8 @@ def test_migrate_brings_an_older_schema_forward(config_dir: Path, db_url: str) -
     upgrade(engine, "0004")
     engine.dispose()
     code, out, _ = invoke(config_dir, "migrate")
-    assert code == 0 and out.strip().endswith(": migrated from 0004 to 0006")
-    assert revision(db_url) == "0006"
+    assert code == 0 and out.strip().endswith(": migrated from 0004 to 0007")
+    assert revision(db_url) == "0007"
     assert invoke(config_dir, "log")[0] == 0
 
 
@@ -42,9 +42,9 @@ def test_init_creates_the_schema_of_a_fresh_database_and_says_so(
     config_dir: Path, db_url: str
 ) -> None:
     code, out, _ = invoke(config_dir, "init")
-    assert code == 0 and "Created the outreach schema (revision 0006) in " in out
+    assert code == 0 and "Created the outreach schema (revision 0007) in " in out
     code, out, _ = invoke(config_dir, "init")
-    assert code == 0 and "Database ready: " in out and "(revision 0006)" in out
+    assert code == 0 and "Database ready: " in out and "(revision 0007)" in out
 
 
 def test_init_leaves_an_older_schema_to_migrate(config_dir: Path, db_url: str) -> None:

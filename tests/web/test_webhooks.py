@@ -25,6 +25,7 @@ from outreach.web.app import create_app
 from tests.factories import add_debtor
 
 PHONE = "+12125550143"  # add_debtor's default mobile
+ACCOUNT_SID = "AC" + "0" * 32  # the sandbox account's (config.twilio_credentials)
 _sids = itertools.count(1)
 
 
@@ -42,7 +43,7 @@ def sign(config: Config, path: str, params: dict[str, str]) -> str:
 def sms_form(body: str, sender: str = PHONE, **extra: str) -> dict[str, str]:
     return {
         "MessageSid": extra.pop("MessageSid", new_sid()),
-        "AccountSid": "AC" + "0" * 32,
+        "AccountSid": ACCOUNT_SID,
         "From": sender,
         "To": "+15005550006",
         "Body": body,
@@ -50,6 +51,10 @@ def sms_form(body: str, sender: str = PHONE, **extra: str) -> dict[str, str]:
         "NumSegments": "1",
         **extra,
     }
+
+
+def status_form(sid: str, status: str, **extra: str) -> dict[str, str]:
+    return {"MessageSid": sid, "MessageStatus": status, "AccountSid": ACCOUNT_SID, **extra}
 
 
 async def post_signed(
@@ -399,7 +404,7 @@ async def test_status_callbacks_never_move_a_message_backwards(
     sid = new_sid()
     message_id = _sent_sms(runtime, clock, sid)
     for status in ("queued", "delivered", "sent", "undelivered"):
-        form = {"MessageSid": sid, "MessageStatus": status, "AccountSid": "AC" + "0" * 32}
+        form = status_form(sid, status)
         response = await post_signed(client, config, "/webhooks/twilio/status", form)
         assert response.status_code == 200
     with runtime.factory() as session:
@@ -425,7 +430,7 @@ async def test_an_opt_out_error_code_opts_the_number_out(
 ) -> None:
     sid = new_sid()
     message_id = _sent_sms(runtime, clock, sid)
-    form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "21610"}
+    form = status_form(sid, "undelivered", ErrorCode="21610")
     assert (await post_signed(client, config, "/webhooks/twilio/status", form)).status_code == 200
     with runtime.factory() as session:
         message = session.get(Message, message_id)
@@ -439,8 +444,9 @@ async def test_an_opt_out_error_code_opts_the_number_out(
 async def test_unknown_sids_are_acknowledged_and_missing_status_is_a_400(
     client: httpx.AsyncClient, config: Config, caplog: pytest.LogCaptureFixture
 ) -> None:
-    form = {"MessageSid": "SMnope", "MessageStatus": "delivered"}
+    form = status_form(new_sid(), "delivered")
     assert (await post_signed(client, config, "/webhooks/twilio/status", form)).status_code == 200
     assert "unknown MessageSid" in caplog.text
-    bad = await post_signed(client, config, "/webhooks/twilio/status", {"MessageSid": "SMnope"})
+    del form["MessageStatus"]
+    bad = await post_signed(client, config, "/webhooks/twilio/status", form)
     assert bad.status_code == 400 and "MessageStatus" in bad.json()["detail"]
