@@ -49,10 +49,12 @@ def _text(max_length: int) -> _Format:
 MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}")
 ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
-OPT_OUT_TYPES = frozenset({"STOP", "START", "HELP"})  # Advanced Opt-Out's OptOutType
 
 _SID = _Format(MESSAGE_SID, 34)
-_ADDRESS = _exact(r"[A-Za-z0-9+:._@-]{1,64}", 64)  # E.164, short code, whatsapp:+1..., etc.
+# E.164 or a short code, an alphanumeric sender ID, a channel address (whatsapp:+1...).
+_ADDRESS = _exact(
+    r"\+?[0-9]{3,15}|[A-Za-z0-9][A-Za-z0-9 ]{0,10}|[a-z]{2,16}:[A-Za-z0-9+._@-]{1,64}", 81
+)
 _COUNT = _exact(r"\d{1,3}", 3)
 _PLACE = _text(128)  # FromCity, ToState...: names, any script
 _SHORT_TEXT = _text(1024)
@@ -199,7 +201,6 @@ def _shown(keys: list[str], limit: int = 10) -> list[str]:
 __all__ = [
     "ACCOUNT_SID",
     "MESSAGE_SID",
-    "OPT_OUT_TYPES",
     "SERVICE_SID",
     "SMS_FIELDS",
     "STATUS_FIELDS",

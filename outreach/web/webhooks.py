@@ -17,7 +17,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from outreach.inbound.apply import InboundServices, InboundSms, SignatureReused, handle_sms
+from outreach.inbound.apply import SignatureReused, handle_sms
+from outreach.inbound.handler import InboundServices, InboundSms
 from outreach.inbound.replies import ReplyRenderer
 from outreach.inbound.status import UnknownStatus, record_status
 from outreach.inbound.twilio_form import FormKind, FormRefused, read_form, unknown_fields

@@ -59,7 +59,21 @@ def test_init_leaves_an_older_schema_to_migrate(config_dir: Path, db_url: str) -
 def test_check_passes_on_the_shipped_config(config_dir: Path) -> None:
     code, out, _ = invoke(config_dir, "check")
     assert code == 0, out
-    assert "2 campaigns" in out
+    assert "2 campaigns" in out and "11 replies (en, es) render" in out
+
+
+def test_check_renders_every_reply_in_every_language(config_dir: Path) -> None:
+    """An override of a reply that fails is found by `outreach check`, not by a debtor."""
+    replies = config_dir / "templates" / "sms" / "replies"
+    replies.mkdir(parents=True)
+    (replies / "dispute.txt").write_text("{{ agency.name }}: {{ agency.nmae }} recorded.")
+    (replies / "help.es.txt").write_text("{{ agency.name }}: {% if frequency %}Ayuda.")
+    code, out, err = invoke(config_dir, "check")
+    assert code == 2, out
+    assert "sms/replies/dispute.txt: UndefinedError: " in err and "nmae" in err
+    assert "(reply 'dispute', language en)" in err  # Spanish has its own dispute.es.txt
+    assert "sms/replies/help.es.txt, line 1: " in err and "(reply 'help', language es)" in err
+    assert len(err.strip().splitlines()) == 2
 
 
 def test_check_names_a_missing_template_and_exits_2(config_dir: Path) -> None:
