@@ -10,12 +10,12 @@ No reply can lose a debtor's message, so the work is cut in two transactions:
    and their texts kept on it (raw["replies"]).
 
 A retried MessageSid finds its row and is never applied again: it gets the replies kept for
-it, or, when the process stopped between 1 and 3 (nothing was logged, so nothing was
-answered either), the planned replies rendered and logged then: the debtor's message and
-its hold or opt-out are never lost, and its replies are answered once. A MessageSid never
-seen whose signature was seen is a re-cut replay of a captured request (inbound.twilio_form
-says how) and is refused, so only a request Twilio signed can act: a replayed START can
-never undo a later STOP.
+it, or, when the process stopped between 1 and 3 or step 3 failed (the request got a 500:
+nothing was logged, so nothing was answered either), the planned replies rendered and logged
+then. The debtor's message and its hold or opt-out are never lost, and its replies are
+answered once. A MessageSid never seen whose signature was seen is a re-cut replay of a
+captured request (inbound.twilio_form says how) and is refused: a START that was received,
+or one re-cut from it, never undoes a later STOP.
 """
 
 from __future__ import annotations
