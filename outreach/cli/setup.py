@@ -119,12 +119,16 @@ def import_(ctx: click.Context, file: Path, as_json: bool) -> None:
 @click.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Validate all configuration and render every template against sample data."""
+    """Validate all configuration and render every template (and every SMS reply in every
+    language) against sample data."""
+    from outreach.inbound.replies import LANGUAGES, REPLIES, ReplyRenderer, check_replies
     from outreach.render.template_check import check_templates
 
     runtime = load_runtime(ctx, schema=False)  # configuration and templates only
     config = runtime.config
     errors = check_templates(runtime.renderer, config.policy)
+    replies = ReplyRenderer.for_settings(runtime.renderer, config.file.agency, config.file.inbound)
+    errors.extend(check_replies(replies))
     try:
         config.check_senders()  # what `worker` and `serve` will need from the environment
     except ConfigError as exc:
@@ -143,5 +147,6 @@ def check(ctx: click.Context) -> None:
         sys.exit(EXIT_BAD_INPUT)
     console().print(
         f"OK: {len(config.campaigns)} campaigns, {len(config.policy.frequency_caps)} caps, "
-        f"{len(runtime.renderer.template_names())} templates render"
+        f"{len(runtime.renderer.template_names())} templates and {len(REPLIES)} replies"
+        f" ({', '.join(LANGUAGES)}) render"
     )

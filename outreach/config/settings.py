@@ -151,11 +151,15 @@ class InboundSettings(Model):
     neutral_acknowledgement: bool = False
     # T3 (CTIA): the HELP reply states the message frequency.
     message_frequency: str = "Msg frequency varies"
+    message_frequency_es: str = "La frecuencia de los mensajes varía"  # the Spanish replies'
     pay_link_days: int = Field(default=7, ge=1, le=90)
     promise_max_days: int = Field(default=60, ge=1, le=365)
     promise_followup_template: str = "sms/promise_followup"
     # Deprecated: web.trust_proxy (this was its home before issue 13; either turns on both).
     trust_proxy: bool = False
+    # Form fields Twilio added after this release, accepted on the webhooks as free text
+    # (every other field outside Twilio's documented ones is refused with a 400).
+    twilio_extra_fields: list[str] = Field(default_factory=list)
     # Envelope sender (Return-Path) of outgoing email: where DSNs (RFC 3464) come back.
     bounce_address: str | None = "bounces@example-recovery.test"
     # A Maildir the mail server delivers bounces to; in sandbox mode the SMTP catcher's.

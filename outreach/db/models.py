@@ -246,6 +246,9 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(8))
     provider_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The provider's request signature (X-Twilio-Signature): a captured request re-cut under
+    # a new MessageSid keeps it, so one signature is one message.
+    signature: Mapped[str | None] = mapped_column(String(64), unique=True)
     from_address: Mapped[str] = mapped_column(String(320))
     to_address: Mapped[str | None] = mapped_column(String(320))
     body: Mapped[str] = mapped_column(Text, default="")

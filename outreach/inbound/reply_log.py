@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,39 +20,69 @@ from outreach.vocabulary import MessageKind, MessageState
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Reply:
     name: str
     text: str
     kind: MessageKind = MessageKind.REPLY
 
 
-def log_replies(
-    session: Session,
-    now: datetime,
-    sender: Sender,
-    inbound: InboundMessage,
-    replies: Sequence[Reply],
-) -> None:
-    """Each reply is an outbound message in the log, already sent (it went out as TwiML),
-    linked to the inbound one. A number shared by several debtors logs it on the first;
-    replies to unknown numbers have no debtor to log against: their text stays on the
-    inbound row (raw["replies"])."""
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """Whom the replies are logged against: decided with the action, kept on the inbound row
+    so replies rendered after that transaction (or after a crash) log the same way."""
+
+    debtor_id: int
+    account_id: int | None
+    contact_point_id: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "debtor_id": self.debtor_id,
+            "account_id": self.account_id,
+            "contact_point_id": self.contact_point_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ReplyTarget | None:
+        if not data:
+            return None
+        return cls(data["debtor_id"], data["account_id"], data["contact_point_id"])
+
+
+def reply_target(sender: Sender) -> ReplyTarget | None:
+    """A number shared by several debtors logs it on the first; replies to unknown numbers
+    have no debtor to log against (their text stays on the inbound row, raw["replies"])."""
     debtor_id = sender.debtor.id if sender.debtor else None
     if debtor_id is None and sender.points:  # a shared number: log it once, on the first
         debtor_id = sender.points[0].debtor_id
     if debtor_id is None:
-        return
+        return None
     point = next((p for p in sender.points if p.debtor_id == debtor_id), None)
+    account_id = sender.account.id if sender.account else None
+    return ReplyTarget(debtor_id, account_id, point.id if point else None)
+
+
+def log_replies(
+    session: Session,
+    now: datetime,
+    target: ReplyTarget | None,
+    inbound: InboundMessage,
+    replies: Sequence[Reply],
+) -> None:
+    """Each reply is an outbound message in the log, already sent (it went out as TwiML),
+    linked to the inbound one."""
+    if target is None:
+        return
     for r in replies:
         message = Message(
-            debtor_id=debtor_id,
-            account_id=sender.account.id if sender.account else None,
+            debtor_id=target.debtor_id,
+            account_id=target.account_id,
             campaign=None,
             channel="sms",
             kind=r.kind,
             template=f"sms/replies/{r.name}",
-            contact_point_id=point.id if point else None,
+            contact_point_id=target.contact_point_id,
             to_address=inbound.from_address,
             body=r.text,
             state=MessageState.SENT,

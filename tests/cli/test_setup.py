@@ -23,10 +23,10 @@ def revision(db_url: str) -> str | None:
 
 def test_migrate_creates_the_schema_then_says_it_is_current(config_dir: Path, db_url: str) -> None:
     code, out, _ = invoke(config_dir, "migrate")
-    assert code == 0 and out.strip().endswith(": migrated from no schema to 0006")
-    assert revision(db_url) == "0006"
+    assert code == 0 and out.strip().endswith(": migrated from no schema to 0007")
+    assert revision(db_url) == "0007"
     code, out, _ = invoke(config_dir, "migrate")
-    assert code == 0 and out.strip().endswith(": already at revision 0006, the newest")
+    assert code == 0 and out.strip().endswith(": already at revision 0007, the newest")
 
 
 def test_migrate_brings_an_older_schema_forward(config_dir: Path, db_url: str) -> None:
@@ -34,8 +34,8 @@ def test_migrate_brings_an_older_schema_forward(config_dir: Path, db_url: str) -
     upgrade(engine, "0004")
     engine.dispose()
     code, out, _ = invoke(config_dir, "migrate")
-    assert code == 0 and out.strip().endswith(": migrated from 0004 to 0006")
-    assert revision(db_url) == "0006"
+    assert code == 0 and out.strip().endswith(": migrated from 0004 to 0007")
+    assert revision(db_url) == "0007"
     assert invoke(config_dir, "log")[0] == 0
 
 
@@ -43,9 +43,9 @@ def test_init_creates_the_schema_of_a_fresh_database_and_says_so(
     config_dir: Path, db_url: str
 ) -> None:
     code, out, _ = invoke(config_dir, "init")
-    assert code == 0 and "Created the outreach schema (revision 0006) in " in out
+    assert code == 0 and "Created the outreach schema (revision 0007) in " in out
     code, out, _ = invoke(config_dir, "init")
-    assert code == 0 and "Database ready: " in out and "(revision 0006)" in out
+    assert code == 0 and "Database ready: " in out and "(revision 0007)" in out
 
 
 def test_init_leaves_an_older_schema_to_migrate(config_dir: Path, db_url: str) -> None:
@@ -60,7 +60,21 @@ def test_init_leaves_an_older_schema_to_migrate(config_dir: Path, db_url: str) -
 def test_check_passes_on_the_shipped_config(config_dir: Path) -> None:
     code, out, _ = invoke(config_dir, "check")
     assert code == 0, out
-    assert "2 campaigns" in out
+    assert "2 campaigns" in out and "11 replies (en, es) render" in out
+
+
+def test_check_renders_every_reply_in_every_language(config_dir: Path) -> None:
+    """An override of a reply that fails is found by `outreach check`, not by a debtor."""
+    replies = config_dir / "templates" / "sms" / "replies"
+    replies.mkdir(parents=True)
+    (replies / "dispute.txt").write_text("{{ agency.name }}: {{ agency.nmae }} recorded.")
+    (replies / "help.es.txt").write_text("{{ agency.name }}: {% if frequency %}Ayuda.")
+    code, out, err = invoke(config_dir, "check")
+    assert code == 2, out
+    assert "sms/replies/dispute.txt: UndefinedError: " in err and "nmae" in err
+    assert "(reply 'dispute', language en)" in err  # Spanish has its own dispute.es.txt
+    assert "sms/replies/help.es.txt, line 1: " in err and "(reply 'help', language es)" in err
+    assert len(err.strip().splitlines()) == 2
 
 
 def test_check_names_a_missing_template_and_exits_2(config_dir: Path) -> None:

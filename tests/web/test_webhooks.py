@@ -7,11 +7,13 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import httpx
 import pytest
 from sqlalchemy import ColumnElement, func, select
+from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 
 from outreach.clock import SimulatedClock
@@ -25,6 +27,7 @@ from outreach.web.app import create_app
 from tests.factories import add_debtor
 
 PHONE = "+12125550143"  # add_debtor's default mobile
+ACCOUNT_SID = "AC" + "0" * 32  # the sandbox account's (config.twilio_credentials)
 _sids = itertools.count(1)
 
 
@@ -42,7 +45,7 @@ def sign(config: Config, path: str, params: dict[str, str]) -> str:
 def sms_form(body: str, sender: str = PHONE, **extra: str) -> dict[str, str]:
     return {
         "MessageSid": extra.pop("MessageSid", new_sid()),
-        "AccountSid": "AC" + "0" * 32,
+        "AccountSid": ACCOUNT_SID,
         "From": sender,
         "To": "+15005550006",
         "Body": body,
@@ -50,6 +53,10 @@ def sms_form(body: str, sender: str = PHONE, **extra: str) -> dict[str, str]:
         "NumSegments": "1",
         **extra,
     }
+
+
+def status_form(sid: str, status: str, **extra: str) -> dict[str, str]:
+    return {"MessageSid": sid, "MessageStatus": status, "AccountSid": ACCOUNT_SID, **extra}
 
 
 async def post_signed(
@@ -66,6 +73,14 @@ def replies(response: httpx.Response) -> list[str]:
     root = ElementTree.fromstring(response.text)
     assert root.tag == "Response"
     return [m.text or "" for m in root.findall("Message")]
+
+
+def phone_opted_out(runtime: Runtime) -> bool:
+    """Whether add_debtor's mobile number is opted out."""
+    with runtime.factory() as session:
+        points = session.scalars(select(ContactPoint).where(ContactPoint.value == PHONE)).all()
+    assert points
+    return all(p.opted_out_at is not None for p in points)
 
 
 def count(runtime: Runtime, model: type[Base], *where: ColumnElement[bool]) -> int:
@@ -165,6 +180,116 @@ async def test_a_body_that_is_not_a_form_is_a_400(
     assert response.status_code == 400
 
 
+# --- forms Twilio never sends ------------------------------------------------------------------
+
+
+def _pairs(form: dict[str, str], *extra: tuple[str, str]) -> list[tuple[str, str]]:
+    return [*form.items(), *extra]
+
+
+async def post_pairs(
+    client: httpx.AsyncClient, config: Config, path: str, pairs: list[tuple[str, str]]
+) -> httpx.Response:
+    """A form with repeated keys, signed over every value as Twilio's validator reads them."""
+    token = config.twilio_credentials[1]
+    signature = RequestValidator(token).compute_signature(
+        config.public_url + path, ImmutableMultiDict(pairs)
+    )
+    return await client.post(
+        path,
+        content=urlencode(pairs),
+        headers={
+            "X-Twilio-Signature": signature,
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+
+
+OTHER_ACCOUNT = "AC" + "1" * 32
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"Foo": "bar"}, "unknown form field(s): Foo"),
+        ({"AccountSid": OTHER_ACCOUNT}, "AccountSid is not this installation's"),
+        ({"AccountSid": "AC123"}, "AccountSid: not in Twilio's format"),
+        ({"MessageSid": "SM" + "a" * 200}, "MessageSid: longer than 34"),
+        ({"MessageSid": "SMnot-hex-but-34-characters-long!!"}, "MessageSid: not in Twilio's"),
+        ({"MessagingServiceSid": "MG42"}, "MessagingServiceSid: not in Twilio's format"),
+        ({"SmsSid": "SM" + "f" * 32}, "SmsSid differs from MessageSid"),
+        ({"From": "+1" + "2" * 400}, "From: longer than"),
+        ({"From": "+1212555\x000143"}, "From: not in Twilio's format"),
+        ({"From": "debtor@example.org"}, "From: not in Twilio's format"),
+        ({"To": "+1" + "5" * 400}, "To: longer than"),
+        ({"OptOutType": "MAYBE"}, "OptOutType: not in Twilio's format"),
+        ({"NumMedia": "x1"}, "NumMedia: not in Twilio's format"),
+    ],
+)
+async def test_a_form_twilio_would_not_send_is_a_400_and_stores_nothing(
+    client: httpx.AsyncClient,
+    config: Config,
+    runtime: Runtime,
+    clock: SimulatedClock,
+    change: dict[str, str],
+    reason: str,
+) -> None:
+    add_debtor(runtime.factory, clock.now())
+    form = {**sms_form("STOP"), **change}
+    response = await post_signed(client, config, "/webhooks/twilio/sms", form)
+    assert response.status_code == 400, response.text
+    assert reason in response.json()["detail"]
+    assert count(runtime, InboundMessage) == 0
+    assert not phone_opted_out(runtime)
+
+
+async def test_a_repeated_field_is_a_400_even_when_signed(
+    client: httpx.AsyncClient, config: Config, runtime: Runtime
+) -> None:
+    pairs = _pairs(sms_form("hello"), ("Body", "START"))
+    response = await post_pairs(client, config, "/webhooks/twilio/sms", pairs)
+    assert response.status_code == 400
+    assert response.json()["detail"] == "duplicated form field(s): Body"
+    assert count(runtime, InboundMessage) == 0
+
+
+async def test_status_callbacks_are_checked_the_same_way(
+    client: httpx.AsyncClient, config: Config, runtime: Runtime, clock: SimulatedClock
+) -> None:
+    sid = new_sid()
+    message_id = _sent_sms(runtime, clock, sid)
+    for form in (
+        status_form(sid, "undelivered", ErrorCode="21610", AccountSid=OTHER_ACCOUNT),
+        status_form(sid, "undelivered", ErrorCode="21610; DROP TABLE messages"),
+        status_form(sid, "undelivered", ErrorCode="21610", Body="STOP"),
+        {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "21610"},
+    ):
+        response = await post_signed(client, config, "/webhooks/twilio/status", form)
+        assert response.status_code == 400, form
+    pairs = _pairs(status_form(sid, "undelivered"), ("MessageStatus", "delivered"))
+    assert (await post_pairs(client, config, "/webhooks/twilio/status", pairs)).status_code == 400
+    with runtime.factory() as session:
+        message = session.get(Message, message_id)
+        assert message is not None and message.state == MessageState.SENT
+    assert not phone_opted_out(runtime)
+
+
+async def test_a_nul_in_the_body_is_dropped_and_the_message_stored_and_applied(
+    client: httpx.AsyncClient, config: Config, runtime: Runtime, clock: SimulatedClock
+) -> None:
+    add_debtor(runtime.factory, clock.now())
+    form = sms_form("ST\x00OP\x00", ProfileName="Ana\x00")
+    [reply] = replies(await post_signed(client, config, "/webhooks/twilio/sms", form))
+    assert "unsubscribed" in reply
+    with runtime.factory() as session:
+        inbound = session.scalars(select(InboundMessage)).one()
+        opted = session.scalars(
+            select(ContactPoint.opted_out_at).where(ContactPoint.kind == "phone")
+        ).one()
+    assert inbound.body == "STOP" and inbound.intent == "opt_out" and opted is not None
+    assert inbound.raw is not None and inbound.raw["form"]["ProfileName"] == "Ana"
+
+
 # --- replays ------------------------------------------------------------------------------------
 
 
@@ -179,6 +304,61 @@ async def test_a_retried_message_sid_is_processed_once(
     assert count(runtime, InboundMessage) == 1
     assert count(runtime, Task, Task.kind == "callback") == 1
     assert count(runtime, Message, Message.kind == "reply") == 1
+
+
+async def test_a_message_sid_recut_from_the_service_sid_is_refused(
+    client: httpx.AsyncClient, config: Config, runtime: Runtime, clock: SimulatedClock
+) -> None:
+    """Keys and values are signed without separators: MessageSid + MessagingServiceSid
+    folded into one value keeps the signature, under a SID never seen."""
+    add_debtor(runtime.factory, clock.now())
+    captured = sms_form("START", MessagingServiceSid="MG" + "4" * 32)
+    signature = sign(config, "/webhooks/twilio/sms", captured)
+    assert replies(await post_signed(client, config, "/webhooks/twilio/sms", sms_form("STOP")))
+    recut = {k: v for k, v in captured.items() if k != "MessagingServiceSid"}
+    recut["MessageSid"] = captured["MessageSid"] + "MessagingServiceSid" + "MG" + "4" * 32
+    assert sign(config, "/webhooks/twilio/sms", recut) == signature
+    response = await client.post(
+        "/webhooks/twilio/sms", data=recut, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 400 and "MessageSid" in response.json()["detail"]
+    assert count(runtime, InboundMessage) == 1
+    assert phone_opted_out(runtime)
+
+
+async def test_a_new_sid_under_a_seen_signature_is_refused_so_stop_stays(
+    client: httpx.AsyncClient, config: Config, runtime: Runtime, clock: SimulatedClock
+) -> None:
+    """A re-cut that every field's format allows (a free-text field carries the new SID):
+    only the signature, kept with the message, tells it from a message Twilio made."""
+    add_debtor(runtime.factory, clock.now())
+    new = "SM" + "e" * 32
+    captured = sms_form("START", Longitude=f"-73.9MessageSid{new}ProfileNameAna")
+    del captured["NumMedia"], captured["NumSegments"]  # keys that sort before ProfileName
+    signature = sign(config, "/webhooks/twilio/sms", captured)
+    first = await client.post(
+        "/webhooks/twilio/sms", data=captured, headers={"X-Twilio-Signature": signature}
+    )
+    assert first.status_code == 200
+    assert replies(await post_signed(client, config, "/webhooks/twilio/sms", sms_form("STOP")))
+    recut = {
+        **{k: v for k, v in captured.items() if k != "MessageSid"},
+        "Longitude": "-73.9",
+        "MessageSid": new,
+        "ProfileName": f"AnaMessageSid{captured['MessageSid']}",
+    }
+    assert sign(config, "/webhooks/twilio/sms", recut) == signature
+    response = await client.post(
+        "/webhooks/twilio/sms", data=recut, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 403 and "already used" in response.json()["detail"]
+    # The captured START itself is a replay: answered as before, applied never again.
+    again = await client.post(
+        "/webhooks/twilio/sms", data=captured, headers={"X-Twilio-Signature": signature}
+    )
+    assert replies(again) == replies(first)
+    assert count(runtime, InboundMessage) == 2
+    assert phone_opted_out(runtime)
 
 
 # --- intents ------------------------------------------------------------------------------------
@@ -399,7 +579,7 @@ async def test_status_callbacks_never_move_a_message_backwards(
     sid = new_sid()
     message_id = _sent_sms(runtime, clock, sid)
     for status in ("queued", "delivered", "sent", "undelivered"):
-        form = {"MessageSid": sid, "MessageStatus": status, "AccountSid": "AC" + "0" * 32}
+        form = status_form(sid, status)
         response = await post_signed(client, config, "/webhooks/twilio/status", form)
         assert response.status_code == 200
     with runtime.factory() as session:
@@ -425,7 +605,7 @@ async def test_an_opt_out_error_code_opts_the_number_out(
 ) -> None:
     sid = new_sid()
     message_id = _sent_sms(runtime, clock, sid)
-    form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "21610"}
+    form = status_form(sid, "undelivered", ErrorCode="21610")
     assert (await post_signed(client, config, "/webhooks/twilio/status", form)).status_code == 200
     with runtime.factory() as session:
         message = session.get(Message, message_id)
@@ -439,8 +619,9 @@ async def test_an_opt_out_error_code_opts_the_number_out(
 async def test_unknown_sids_are_acknowledged_and_missing_status_is_a_400(
     client: httpx.AsyncClient, config: Config, caplog: pytest.LogCaptureFixture
 ) -> None:
-    form = {"MessageSid": "SMnope", "MessageStatus": "delivered"}
+    form = status_form(new_sid(), "delivered")
     assert (await post_signed(client, config, "/webhooks/twilio/status", form)).status_code == 200
     assert "unknown MessageSid" in caplog.text
-    bad = await post_signed(client, config, "/webhooks/twilio/status", {"MessageSid": "SMnope"})
+    del form["MessageStatus"]
+    bad = await post_signed(client, config, "/webhooks/twilio/status", form)
     assert bad.status_code == 400 and "MessageStatus" in bad.json()["detail"]
