@@ -113,6 +113,21 @@ async def test_missing_and_bad_signatures_are_refused_and_change_nothing(
     assert "no X-Twilio-Signature" in caplog.text and "bad signature" in caplog.text
 
 
+async def test_a_long_query_is_refused_before_the_signature_is_checked(
+    client: httpx.AsyncClient, config: Config, runtime: Runtime
+) -> None:
+    """Twilio calls the URL we configured: 5,000 query parameters are no webhook of ours,
+    and checking their signature would parse them all on the event loop first."""
+    form = sms_form("STOP")
+    path = "/webhooks/twilio/sms?" + "&".join(f"p{i}=1" for i in range(5_000))
+    response = await post_signed(client, config, path, form)
+    assert response.status_code == 414, response.text
+    assert "query string over" in response.json()["detail"]
+    assert count(runtime, InboundMessage) == 0
+    short = await post_signed(client, config, "/webhooks/twilio/sms?source=a", sms_form("HELP"))
+    assert short.status_code == 200
+
+
 async def test_signature_is_checked_against_the_public_url_not_the_host_header(
     client: httpx.AsyncClient, config: Config
 ) -> None:
@@ -142,7 +157,7 @@ async def test_forwarded_headers_count_only_when_the_proxy_is_trusted(
     }
     for trust, expected in ((False, 403), (True, 200)):
         config.file = config.file.model_copy(
-            update={"inbound": config.file.inbound.model_copy(update={"trust_proxy": trust})}
+            update={"web": config.file.web.model_copy(update={"trust_proxy": trust})}
         )
         app = create_app(runtime, self_url="http://127.0.0.1:1", run_worker=False)
         async with httpx.AsyncClient(
