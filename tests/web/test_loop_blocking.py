@@ -45,7 +45,7 @@ def anonymous_requests(base: str, pay_path: str) -> list[int]:
         return [
             client.get("/" + "1a" * 32_000).status_code,  # a 64 KB path
             client.get("/healthz?" + "a@" * 32_000).status_code,  # a 64 KB query
-            # a webhook with a forged signature: 48 KB of query (refused before the check), 16 KB of form
+            # a forged webhook: 48 KB of query (refused before the check), 16 KB of form
             client.post(
                 "/webhooks/twilio/sms?q=" + "1a" * (24 * KB),
                 content=b"Body=" + b"x" * (16 * KB),
