@@ -54,7 +54,7 @@ def test_every_database_command_refuses_a_schema_behind_and_leaves_it(
     code, _, err = invoke(config_dir, *args, stdin="x\n")
     assert code == 1, err
     assert only_line(err).endswith(
-        " is at revision 0004, this outreach needs 0006: run `outreach migrate`"
+        " is at revision 0004, this outreach needs 0007: run `outreach migrate`"
     )
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
