@@ -30,6 +30,14 @@ from outreach.runtime import Runtime
 log = logging.getLogger(__name__)
 
 ONE_CLICK = "One-Click"
+REASON_MAX = 2_000  # the dispute form's textarea (maxlength) and what is kept of it
+
+_HTML: dict[str, Any] = {"content": {"text/html": {}}}
+_PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A link that is not valid", **_HTML},
+    404: {"description": "A link to something that is gone", **_HTML},
+    410: {"description": "A payment link that has expired", **_HTML},
+}
 
 
 def opt_out_email(
@@ -61,8 +69,15 @@ def opt_out_email(
     return bool(changed)
 
 
+def _storable(value: object) -> str:
+    """A debtor's dispute is recorded whatever they typed: no NUL (PostgreSQL refuses it), at
+    most REASON_MAX characters; a file where text belongs is no reason."""
+    text = value if isinstance(value, str) else ""
+    return text.replace("\x00", "").strip()[:REASON_MAX]
+
+
 def public_router(runtime: Runtime) -> APIRouter:
-    router = APIRouter(tags=["public"])
+    router = APIRouter(tags=["public"], responses=_PAGE_ERRORS)
     env = runtime.renderer.env
     agency = Agency.from_settings(runtime.config.file.agency)
     max_age = runtime.config.file.inbound.pay_link_days * 86400
@@ -104,7 +119,11 @@ def public_router(runtime: Runtime) -> APIRouter:
                 return not_found()
             return page("unsubscribe", address=mask(point.value), done=False)
 
-    @router.post("/u/{token}")
+    @router.post(
+        "/u/{token}",
+        response_class=HTMLResponse,
+        responses={200: {"content": {"text/plain": {}}, "description": "Unsubscribed"}},
+    )
     async def unsubscribe(token: str, request: Request) -> Response:
         try:
             data = runtime.links.read("unsubscribe", token)
@@ -168,7 +187,7 @@ def public_router(runtime: Runtime) -> APIRouter:
             data = runtime.links.read("dispute", token)
         except BadSignature as exc:
             return link_error(request, exc)
-        reason = str((await request.form()).get("reason") or "").strip()[:2000]
+        reason = _storable((await request.form()).get("reason"))
         now = runtime.clock.now()
         with runtime.factory.begin() as session:
             account = session.get(Account, data.get("a"))

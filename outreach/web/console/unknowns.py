@@ -12,6 +12,7 @@ from starlette.responses import Response
 from outreach.actions.audit import ActionError
 from outreach.queries.unknowns import unknown_sends
 from outreach.services import unknowns
+from outreach.services.fields import Id
 from outreach.services.inputs import RequeueIn, ResolveIn
 from outreach.vocabulary import Channel
 from outreach.web.console.paths import PREFIX, console_router, see_other
@@ -57,7 +58,7 @@ def unknown_page(
 @router.post("/unknown/{message_id}/resolve")
 def unknown_resolve(
     request: Request,
-    message_id: int,
+    message_id: Id,
     principal: OpsForm,
     session: DbSession,
     data: Annotated[ResolveIn, Form()],
@@ -73,7 +74,7 @@ def unknown_resolve(
 @router.post("/unknown/{message_id}/requeue")
 def unknown_requeue(
     request: Request,
-    message_id: int,
+    message_id: Id,
     principal: OpsForm,
     session: DbSession,
     data: Annotated[RequeueIn, Form()],
