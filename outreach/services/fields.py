@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, GetJsonSchemaHandler
+from pydantic import AwareDatetime, BeforeValidator, Field, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from sqlalchemy import String
@@ -24,13 +24,7 @@ from outreach.db.types import ID_MAX, MONEY_DIGITS, MONEY_PLACES
 
 T = TypeVar("T")
 
-NO_NUL = r"^[^\x00]*$"  # for the OpenAPI schema; `_no_nul` gives the reason
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain a NUL character")
-    return value
+NO_NUL = r"^[^\x00]*$"
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -56,9 +50,10 @@ def length_of(column: InstrumentedAttribute[Any]) -> int:
     return kind.length
 
 
-# Lone surrogates are refused by pydantic's own str; text may not hold NUL either. Every Text
-# field gives its max_length (Field(max_length=...)), so the field's own bound is the one.
-Text = Annotated[str, Field(json_schema_extra={"pattern": NO_NUL}), AfterValidator(_no_nul)]
+# Text PostgreSQL stores: no NUL (pydantic's own str refuses lone surrogates), a pattern rather
+# than a validator so that each field's own Field(max_length=...) composes with it in any
+# order. Every Text field gives its max_length.
+Text = Annotated[str, Field(pattern=NO_NUL)]
 
 Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 

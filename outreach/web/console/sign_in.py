@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import Form, HTTPException, Request
+from fastapi import Form, HTTPException, Query, Request
 from starlette.responses import Response
 
 from outreach.auth.passwords import same_secret
@@ -21,7 +21,7 @@ from outreach.web.console.templating import page
 from outreach.web.deps import AgentForm, DbSession, RuntimeDep
 
 SIGN_IN_COOKIE = "outreach_sign_in"  # double-submit CSRF token of the sign-in form
-NEXT_MAX = 2_000  # the page to go back to after signing in (a longer one: the log)
+NEXT_MAX = 4_000  # the page to go back to after signing in
 
 router = console_router()
 
@@ -33,12 +33,7 @@ def _secure(runtime: Runtime) -> bool:
 
 def _safe_next(target: str | None) -> str:
     """Only redirect within the console after sign-in (no open redirect)."""
-    if (
-        target
-        and len(target) <= NEXT_MAX
-        and target.startswith(PREFIX + "/")
-        and not target.startswith("//")
-    ):
+    if target and target.startswith(PREFIX + "/") and not target.startswith("//"):
         return target
     return f"{PREFIX}/log"
 
@@ -74,7 +69,11 @@ def _sign_in_page(
 
 
 @router.get("/sign-in")
-def sign_in_form(request: Request, runtime: RuntimeDep, next: str | None = None) -> Response:
+def sign_in_form(
+    request: Request,
+    runtime: RuntimeDep,
+    next: Annotated[Text | None, Query(max_length=NEXT_MAX)] = None,
+) -> Response:
     return _sign_in_page(request, runtime, next_url=_safe_next(next))
 
 
