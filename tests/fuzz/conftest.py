@@ -9,6 +9,7 @@ the whole suite near 30-60 s on two cores); raise it for a long local run, e.g.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from starlette.types import Message, Receive, Scope, Send
 
 from outreach.actions.casework import create_task
 from outreach.clock import SimulatedClock
@@ -30,8 +32,36 @@ from tests.console_helpers import add_messages, add_user, make_app, sign_in, tok
 from tests.factories import add_debtor
 from tests.unknowns_helpers import add_unknown
 
-CI_EXAMPLES = 25
+CI_EXAMPLES = 10
 EXAMPLES = int(os.environ.get("OUTREACH_FUZZ_EXAMPLES") or CI_EXAMPLES)
+
+# Every answer the fuzzed app gave this run, by status: the summary line's counts.
+STATUSES: Counter[int] = Counter()
+
+
+class Tallied:
+    """The app as an ASGI callable that counts each answer's status in STATUSES."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def tally(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                STATUSES[message["status"]] += 1
+            await send(message)
+
+        await self.app(scope, receive, tally)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if STATUSES:
+        total, errors = sum(STATUSES.values()), sum(n for s, n in STATUSES.items() if s >= 500)
+        terminalreporter.write_line(
+            f"fuzz: {total} requests, {errors} answered 5xx ({EXAMPLES} examples a test; "
+            f"by status {dict(sorted(STATUSES.items()))})"
+        )
+
 
 # Every generated request is a real request on a real database: no deadline (a slow first
 # request is not a failure), and one app shared by every example on purpose.
@@ -53,7 +83,7 @@ class Seeded:
     log rows (one of them an unknown send), a reply waiting in the inbox with its task."""
 
     runtime: Runtime
-    app: FastAPI
+    app: Tallied
     token: str  # an admin's API token
     debtors: tuple[int, ...]
     accounts: tuple[int, ...]
@@ -107,7 +137,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         )
     yield Seeded(
         runtime=runtime,
-        app=app,
+        app=Tallied(app),
         token=token_for(runtime, admin),
         debtors=tuple(d for d, _ in pairs),
         accounts=tuple(a for _, a in pairs),

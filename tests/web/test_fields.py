@@ -4,43 +4,16 @@ document, so the check builds one with them in."""
 
 from __future__ import annotations
 
-import copy
-import importlib
-import pkgutil
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
-
-import outreach.web.api
-import outreach.web.console
 from outreach.runtime import Runtime
 from outreach.services.fields import NO_NUL
-from outreach.web.public import public_router
+from tests.route_schema import every_route_schema
 
 # Strings whose values the schema already closes: a choice, a calendar format.
 _CLOSED = ("enum", "const")
 _FORMATS = ("date", "date-time")
-
-
-def _every_route_schema(runtime: Runtime) -> dict[str, Any]:
-    """The routes of every API and console module, and the public pages, in one document."""
-    routers = [public_router(runtime)]
-    for package in (outreach.web.api, outreach.web.console):
-        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
-            router = getattr(importlib.import_module(info.name), "router", None)
-            if isinstance(router, APIRouter):
-                routers.append(router)
-    routes = []
-    for router in routers:
-        for route in router.routes:
-            if isinstance(route, APIRoute):
-                shown = copy.copy(route)
-                shown.include_in_schema = True
-                routes.append(shown)
-    return get_openapi(title="all", version="0", routes=routes)
 
 
 def _leaves(schema: dict[str, Any], defs: dict[str, Any], where: str) -> Iterator[tuple[str, Any]]:
@@ -87,7 +60,7 @@ def _unbounded(schema: dict[str, Any]) -> str | None:
 
 
 def test_every_text_and_integer_of_every_route_has_its_bound(runtime: Runtime) -> None:
-    document = _every_route_schema(runtime)
+    document = every_route_schema(runtime)
     leaves = list(_route_leaves(document))
     assert any("/console/debtors/{debtor_id}/notes body.body" in w for w, _ in leaves)
     unbounded = [f"{where}: {why}" for where, s in leaves if (why := _unbounded(s))]
