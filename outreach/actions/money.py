@@ -17,6 +17,7 @@ from outreach.db import outbox
 from outreach.db.casework import Payment, Promise
 from outreach.db.models import Account
 from outreach.db.outbox import Transition
+from outreach.db.types import MONEY_LIMIT, money_fits
 from outreach.vocabulary import DUE_STATES, MessageState
 
 
@@ -47,6 +48,7 @@ def record_promise(
     zone, so it never reaches the consumer on the due date itself."""
     if amount <= 0:
         raise ActionError("a promise needs an amount above zero")
+    _check_fits(amount)
     if due_on < local_today(now, zones):
         raise ActionError(f"promise date {due_on.isoformat()} is in the past")
     for earlier in session.scalars(
@@ -96,6 +98,11 @@ def record_payment(
     cancelled."""
     if amount <= 0:
         raise ActionError("a payment needs an amount above zero")
+    _check_fits(amount)
+    if paid_at.tzinfo is None:
+        raise ActionError("payment time needs a UTC offset")
+    if paid_at > now:
+        raise ActionError("payment time is in the future")
     payment = Payment(
         debtor_id=account.debtor_id,
         account_id=account.id,
@@ -122,6 +129,12 @@ def record_payment(
         if Decimal(paid_since or 0) >= promise.amount or account.status == "paid":
             _resolve_promise(session, now, actor, promise, "kept", f"payment:{payment.id}")
     return payment
+
+
+def _check_fits(amount: Decimal) -> None:
+    """An amount the money columns store exactly (an SMS reply can name any number)."""
+    if not money_fits(amount):
+        raise ActionError(f"an amount must be in whole cents and below {MONEY_LIMIT:,}")
 
 
 def _resolve_promise(

@@ -23,7 +23,11 @@ ROLES = tuple(r.value for r in Role)  # each role has every right of the ones be
 _RANK: dict[str, int] = {role.value: rank for rank, role in enumerate(Role)}
 
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# The audit trail names a user "agent:NAME" in 64-character columns (actor, author, done_by).
+NAME_MAX = 58
+
+
+_NAME = re.compile(rf"^[a-z0-9][a-z0-9._-]{{1,{NAME_MAX - 1}}}$")
 
 
 def has_role(role: str, needed: str) -> bool:
@@ -39,7 +43,7 @@ def create_user(
 ) -> User:
     if not _NAME.match(name):
         raise ActionError(
-            "name must be 2-64 characters: lower-case letters, digits, '.', '_' or '-'"
+            f"name must be 2-{NAME_MAX} characters: lower-case letters, digits, '.', '_' or '-'"
         )
     if role not in ROLES:
         raise ActionError(f"role must be one of {', '.join(ROLES)}, not {role!r}")

@@ -11,13 +11,12 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
-    Numeric,
     String,
     Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from outreach.db.types import Base, BigId
+from outreach.db.types import Base, BigId, money_column
 
 
 class Call(Base):
@@ -46,7 +45,7 @@ class Promise(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount: Mapped[Decimal] = mapped_column(money_column())
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open|kept|broken|cancelled
     source: Mapped[str] = mapped_column(String(200))
@@ -62,7 +61,7 @@ class Payment(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount: Mapped[Decimal] = mapped_column(money_column())
     paid_at: Mapped[datetime]
     method: Mapped[str] = mapped_column(String(32), default="other")
     reference: Mapped[str | None] = mapped_column(String(100))

@@ -13,7 +13,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
-from outreach.db.types import Base, BigId
+from outreach.db.types import Base, BigId, money_column
 from outreach.vocabulary import DUE_STATES, LEASED_STATES, Channel, MessageState
 
 
@@ -72,7 +71,7 @@ class Account(Base):
     creditor: Mapped[str] = mapped_column(String(200))
     original_creditor: Mapped[str | None] = mapped_column(String(200))
     account_number: Mapped[str] = mapped_column(String(64))
-    balance: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    balance: Mapped[Decimal] = mapped_column(money_column())
     # Regulation F itemization: date, amount then, interest, fees, payments, credits since.
     itemization: Mapped[dict[str, Any]] = mapped_column(default=dict)
     due_date: Mapped[date | None] = mapped_column(Date)

@@ -4,6 +4,7 @@ PostgreSQL, 64-bit ids)."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
@@ -11,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Integer,
+    Numeric,
     Table,
 )
 from sqlalchemy.orm import DeclarativeBase
@@ -38,6 +40,25 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # A portable auto-increment big integer (SQLite only auto-increments INTEGER PRIMARY KEY).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+ID_MAX = 2**63 - 1  # the largest id either database stores (BIGINT; SQLite's INTEGER is 64-bit)
+
+
+# Every amount of money: Numeric(MONEY_DIGITS, MONEY_PLACES), whole cents below MONEY_LIMIT.
+MONEY_DIGITS, MONEY_PLACES = 12, 2
+MONEY_LIMIT = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES)
+_CENT = Decimal(1).scaleb(-MONEY_PLACES)
+
+
+def money_column() -> Numeric[Decimal]:
+    return Numeric(MONEY_DIGITS, MONEY_PLACES)
+
+
+def money_fits(amount: Decimal) -> bool:
+    """Whether an amount column stores `amount` exactly: finite, whole cents, below
+    MONEY_LIMIT (PostgreSQL refuses more digits, SQLite would lose them)."""
+    return amount.is_finite() and abs(amount) < MONEY_LIMIT and amount == amount.quantize(_CENT)
 
 
 class Base(DeclarativeBase):

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import us
 
+from outreach.db.types import MONEY_LIMIT
 from outreach.masking import mask
 
 _STATES = frozenset(s.abbr for s in us.states.STATES_AND_TERRITORIES) | {"DC"}
@@ -26,7 +27,7 @@ _BOOLS |= {"false": False, "0": False}
 _CENTS = Decimal("0.01")
 
 
-_MAX_MONEY = Decimal("1e10")  # Numeric(12, 2)
+_MAX_MONEY = MONEY_LIMIT
 
 
 _MAX_DAYS = 36_500

@@ -3,24 +3,23 @@ JSON API both parse into these models, so both accept (and refuse) exactly the s
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from outreach.auth.users import NAME_MAX
+from outreach.db.casework import Call, Payment
+from outreach.db.models import Account, CampaignRow
+from outreach.db.users import ApiToken
+from outreach.services.fields import Blank, Day, Id, Moment, Money, Text, length_of
 from outreach.vocabulary import CallOutcome, HoldKind, Role
 
+NOTE_MAX = 10_000  # notes and call notes (text columns: a bound of their own)
+REASON_MAX = 2_000  # why a hold, an opt-out or a settled send
+PASSWORD_MAX = 1_000
+TOKEN_NAME_MAX = length_of(ApiToken.name)
 
-def _blank_is_none(value: Any) -> Any:
-    """HTML forms send "" for an empty optional field."""
-    return None if value == "" else value
-
-
-OptionalId = Annotated[int | None, BeforeValidator(_blank_is_none)]
-OptionalText = Annotated[str | None, BeforeValidator(_blank_is_none)]
-OptionalTime = Annotated[datetime | None, BeforeValidator(_blank_is_none)]
-Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+CampaignName = Annotated[Text, Field(max_length=length_of(CampaignRow.name))]
 
 
 class _In(BaseModel):
@@ -28,58 +27,60 @@ class _In(BaseModel):
 
 
 class NoteIn(_In):
-    body: str = Field(min_length=1, max_length=10_000)
-    account_id: OptionalId = None
+    body: Text = Field(min_length=1, max_length=NOTE_MAX)
+    account_id: Blank[Id] = None
 
 
 class CallIn(_In):
     outcome: CallOutcome
-    at: OptionalTime = Field(default=None, description="when the call was made; default now")
-    phone: OptionalText = None
-    note: str = Field(default="", max_length=10_000)
-    account_id: OptionalId = None
+    at: Blank[Moment] = Field(default=None, description="when the call was made; default now")
+    phone: Blank[Annotated[Text, Field(max_length=length_of(Call.phone))]] = None
+    note: Text = Field(default="", max_length=NOTE_MAX)
+    account_id: Blank[Id] = None
 
 
 class HoldIn(_In):
     kind: HoldKind
-    account_id: OptionalId = Field(default=None, description="none: a hold on the debtor")
-    reason: str = Field(default="", max_length=2_000)
+    account_id: Blank[Id] = Field(default=None, description="none: a hold on the debtor")
+    reason: Text = Field(default="", max_length=REASON_MAX)
 
 
 class PaymentIn(_In):
-    account_id: int
+    account_id: Id
     amount: Money
-    method: str = Field(default="other", min_length=1, max_length=32)
-    reference: OptionalText = Field(default=None, max_length=100)
-    paid_at: OptionalTime = Field(default=None, description="default now")
+    method: Text = Field(default="other", min_length=1, max_length=length_of(Payment.method))
+    reference: Blank[Annotated[Text, Field(max_length=length_of(Payment.reference))]] = None
+    paid_at: Blank[Moment] = Field(default=None, description="default now")
 
 
 class PromiseIn(_In):
-    account_id: int
+    account_id: Id
     amount: Money
-    due_on: date
+    due_on: Day
 
 
 class OptOutIn(_In):
-    contact_point_id: int
+    contact_point_id: Id
     opted_out: bool
-    reason: str = Field(default="", max_length=2_000)
+    reason: Text = Field(default="", max_length=REASON_MAX)
 
 
 class EnrollIn(_In):
-    account: str = Field(min_length=1, max_length=64, description="the account's external id")
+    account: Text = Field(
+        min_length=1, max_length=length_of(Account.external_id), description="its external id"
+    )
 
 
 class UserIn(_In):
-    name: str = Field(min_length=2, max_length=64)
+    name: Text = Field(min_length=2, max_length=NAME_MAX)
     role: Role
-    password: str = Field(min_length=10, max_length=1_000)
+    password: Text = Field(min_length=10, max_length=PASSWORD_MAX)
 
 
 class ResolveIn(_In):
     sent: bool = Field(description="true: it went out; false: it did not (it stops counting)")
-    note: str = Field(default="", max_length=2_000)
+    note: Text = Field(default="", max_length=REASON_MAX)
 
 
 class RequeueIn(_In):
-    note: str = Field(default="", max_length=2_000)
+    note: Text = Field(default="", max_length=REASON_MAX)

@@ -3,45 +3,35 @@ one model, so both accept (and refuse) exactly the same input."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from outreach.db.models import Message
 from outreach.queries.log import RULE_ID, LogFilter, LogPage, log_page
+from outreach.services.fields import Blank, Day, Id, Text, length_of
 from outreach.vocabulary import Channel, MessageState
 
-
-def _blank_is_none(value: Any) -> Any:
-    return None if value == "" else value
-
-
-Text = Annotated[Annotated[str, Field(max_length=320)] | None, BeforeValidator(_blank_is_none)]
-RuleId = Annotated[
-    Annotated[str, Field(pattern=RULE_ID.pattern)] | None, BeforeValidator(_blank_is_none)
-]
-Day = Annotated[date | None, BeforeValidator(_blank_is_none)]
-Cursor = Annotated[int | None, BeforeValidator(_blank_is_none), Field(ge=1)]
+Search = Blank[Annotated[Text, Field(max_length=length_of(Message.to_address))]]
+RuleId = Blank[Annotated[str, Field(pattern=RULE_ID.pattern)]]
 
 
 class LogParams(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    debtor: Text = Field(default=None, description="debtor external id")
-    account: Text = Field(default=None, description="account external id")
-    address: Text = Field(default=None, description="a phone number (any format) or an email")
-    channel: Annotated[Channel | None, BeforeValidator(_blank_is_none)] = None
-    state: Annotated[
-        MessageState | None,
-        BeforeValidator(_blank_is_none),
-    ] = None
+    debtor: Search = Field(default=None, description="debtor external id")
+    account: Search = Field(default=None, description="account external id")
+    address: Search = Field(default=None, description="a phone number (any format) or an email")
+    channel: Blank[Channel] = None
+    state: Blank[MessageState] = None
     rule: RuleId = Field(default=None, description="a compliance rule id, e.g. F1")
-    campaign: Text = None
-    since: Day = Field(default=None, description="due on or after this day (UTC)")
-    until: Day = Field(default=None, description="due on or before this day (UTC)")
-    before: Cursor = Field(default=None, description="cursor: show messages older than this id")
+    campaign: Search = None
+    since: Blank[Day] = Field(default=None, description="due on or after this day (UTC)")
+    until: Blank[Day] = Field(default=None, description="due on or before this day (UTC)")
+    before: Blank[Id] = Field(default=None, description="cursor: messages older than this id")
 
     def log_filter(self) -> LogFilter:
         return LogFilter(

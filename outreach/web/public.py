@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
@@ -26,10 +26,22 @@ from outreach.db.models import Account, ContactPoint, InboundMessage
 from outreach.masking import mask
 from outreach.render.context import Agency
 from outreach.runtime import Runtime
+from outreach.services.fields import Text
 
 log = logging.getLogger(__name__)
 
 ONE_CLICK = "One-Click"
+REASON_MAX = 2_000  # the dispute form's textarea (maxlength) and what is kept of it
+TOKEN_MAX = 1_000  # characters of a link's token: several times any this server signs
+
+Token = Annotated[Text, Path(max_length=TOKEN_MAX)]
+
+_HTML: dict[str, Any] = {"content": {"text/html": {}}}
+_PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A link that is not valid", **_HTML},
+    404: {"description": "A link to something that is gone", **_HTML},
+    410: {"description": "A payment link that has expired", **_HTML},
+}
 
 
 def opt_out_email(
@@ -61,8 +73,15 @@ def opt_out_email(
     return bool(changed)
 
 
+def _storable(value: object) -> str:
+    """A debtor's dispute is recorded whatever they typed: no NUL (PostgreSQL refuses it), at
+    most REASON_MAX characters; a file where text belongs is no reason."""
+    text = value if isinstance(value, str) else ""
+    return text.replace("\x00", "").strip()[:REASON_MAX]
+
+
 def public_router(runtime: Runtime) -> APIRouter:
-    router = APIRouter(tags=["public"])
+    router = APIRouter(tags=["public"], responses=_PAGE_ERRORS)
     env = runtime.renderer.env
     agency = Agency.from_settings(runtime.config.file.agency)
     max_age = runtime.config.file.inbound.pay_link_days * 86400
@@ -93,7 +112,7 @@ def public_router(runtime: Runtime) -> APIRouter:
     # --- unsubscribe ----------------------------------------------------------------------
 
     @router.get("/u/{token}", response_class=HTMLResponse)
-    def unsubscribe_page(token: str, request: Request) -> Response:
+    def unsubscribe_page(token: Token, request: Request) -> Response:
         try:
             data = runtime.links.read("unsubscribe", token)
         except BadSignature as exc:
@@ -104,8 +123,12 @@ def public_router(runtime: Runtime) -> APIRouter:
                 return not_found()
             return page("unsubscribe", address=mask(point.value), done=False)
 
-    @router.post("/u/{token}")
-    async def unsubscribe(token: str, request: Request) -> Response:
+    @router.post(
+        "/u/{token}",
+        response_class=HTMLResponse,
+        responses={200: {"content": {"text/plain": {}}, "description": "Unsubscribed"}},
+    )
+    async def unsubscribe(token: Token, request: Request) -> Response:
         try:
             data = runtime.links.read("unsubscribe", token)
         except BadSignature as exc:
@@ -139,7 +162,7 @@ def public_router(runtime: Runtime) -> APIRouter:
         }
 
     @router.get("/pay/{token}", response_class=HTMLResponse)
-    def pay_page(token: str, request: Request) -> Response:
+    def pay_page(token: Token, request: Request) -> Response:
         try:
             data = runtime.links.read("pay", token, max_age=max_age)
         except BadSignature as exc:
@@ -151,7 +174,7 @@ def public_router(runtime: Runtime) -> APIRouter:
             return page("pay", account=account_view(account))
 
     @router.get("/dispute/{token}", response_class=HTMLResponse)
-    def dispute_page(token: str, request: Request) -> Response:
+    def dispute_page(token: Token, request: Request) -> Response:
         try:
             data = runtime.links.read("dispute", token)
         except BadSignature as exc:
@@ -163,12 +186,12 @@ def public_router(runtime: Runtime) -> APIRouter:
             return page("dispute", account=account_view(account), done=False)
 
     @router.post("/dispute/{token}", response_class=HTMLResponse)
-    async def dispute(token: str, request: Request) -> Response:
+    async def dispute(token: Token, request: Request) -> Response:
         try:
             data = runtime.links.read("dispute", token)
         except BadSignature as exc:
             return link_error(request, exc)
-        reason = str((await request.form()).get("reason") or "").strip()[:2000]
+        reason = _storable((await request.form()).get("reason"))
         now = runtime.clock.now()
         with runtime.factory.begin() as session:
             account = session.get(Account, data.get("a"))

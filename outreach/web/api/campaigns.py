@@ -6,13 +6,13 @@ from fastapi import APIRouter, status
 
 from outreach.queries.dashboard import dashboard
 from outreach.services import campaigns
-from outreach.services.inputs import EnrollIn
+from outreach.services.inputs import CampaignName, EnrollIn
 from outreach.vocabulary import CampaignStatus
-from outreach.web.api.models import CampaignOut, Done
+from outreach.web.api.models import ERRORS, CampaignOut, Done
 from outreach.web.deps import ApiOps, DbSession, RuntimeDep
 from outreach.web.refusals import http_errors
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 
 @router.get("/campaigns")
@@ -23,20 +23,20 @@ def get_campaigns(principal: ApiOps, session: DbSession, runtime: RuntimeDep) ->
 
 
 @router.post("/campaigns/{name}/pause")
-def pause_campaign(name: str, principal: ApiOps, session: DbSession) -> Done:
+def pause_campaign(name: CampaignName, principal: ApiOps, session: DbSession) -> Done:
     with http_errors():
         return Done.of(campaigns.set_status(session, principal, name, CampaignStatus.PAUSED))
 
 
 @router.post("/campaigns/{name}/resume")
-def resume_campaign(name: str, principal: ApiOps, session: DbSession) -> Done:
+def resume_campaign(name: CampaignName, principal: ApiOps, session: DbSession) -> Done:
     with http_errors():
         return Done.of(campaigns.set_status(session, principal, name, CampaignStatus.ACTIVE))
 
 
 @router.post("/campaigns/{name}/enroll", status_code=status.HTTP_201_CREATED)
 def enroll(
-    name: str, data: EnrollIn, principal: ApiOps, session: DbSession, runtime: RuntimeDep
+    name: CampaignName, data: EnrollIn, principal: ApiOps, session: DbSession, runtime: RuntimeDep
 ) -> Done:
     """Enroll one account (by external id) in the campaign; the planner plans its steps."""
     with http_errors():

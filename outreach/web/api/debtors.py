@@ -12,7 +12,9 @@ from outreach.queries.debtor import debtor_view
 from outreach.queries.next_contact import next_contacts
 from outreach.queries.timeline import debtor_timeline
 from outreach.services.debtors import DEBTOR_ACTIONS, DebtorAction, act_on_debtor, find_debtor
+from outreach.services.fields import Id
 from outreach.web.api.models import (
+    ERRORS,
     AccountOut,
     ContactPointOut,
     DebtorOut,
@@ -24,7 +26,7 @@ from outreach.web.api.models import (
 from outreach.web.deps import ApiAgent, DbSession, RuntimeDep
 from outreach.web.refusals import http_errors
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 
 def _hold(hold: Hold) -> HoldOut:
@@ -33,7 +35,7 @@ def _hold(hold: Hold) -> HoldOut:
 
 @router.get("/debtors/{debtor_id}")
 def get_debtor(
-    debtor_id: int, principal: ApiAgent, session: DbSession, runtime: RuntimeDep
+    debtor_id: Id, principal: ApiAgent, session: DbSession, runtime: RuntimeDep
 ) -> DebtorOut:
     """A debtor's whole record, with full contact values: the API's debtor page."""
     with http_errors():
@@ -78,7 +80,7 @@ def get_debtor(
 def _add_route(action: DebtorAction[Any]) -> None:
     """POST /debtors/{debtor_id}/<slug>: the action's input as JSON; 201 and what it did."""
 
-    def endpoint(debtor_id: int, data: Any, principal: ApiAgent, session: DbSession) -> Done:
+    def endpoint(debtor_id: Id, data: Any, principal: ApiAgent, session: DbSession) -> Done:
         with http_errors():
             return Done.of(act_on_debtor(session, principal, debtor_id, action, data))
 

@@ -6,11 +6,12 @@ from fastapi import APIRouter
 
 from outreach.queries.inbox import inbox
 from outreach.services import inbox as inbox_service
-from outreach.web.api.models import Done, InboxOut, InboxReplyOut, InboxTaskOut
+from outreach.services.fields import Id
+from outreach.web.api.models import ERRORS, Done, InboxOut, InboxReplyOut, InboxTaskOut
 from outreach.web.deps import ApiAgent, DbSession
 from outreach.web.refusals import http_errors
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 
 @router.get("/inbox")
@@ -24,12 +25,12 @@ def get_inbox(principal: ApiAgent, session: DbSession) -> InboxOut:
 
 
 @router.post("/inbox/replies/{inbound_id}/handled")
-def reply_handled(inbound_id: int, principal: ApiAgent, session: DbSession) -> Done:
+def reply_handled(inbound_id: Id, principal: ApiAgent, session: DbSession) -> Done:
     with http_errors():
         return Done.of(inbox_service.reply_handled(session, principal, inbound_id))
 
 
 @router.post("/inbox/tasks/{task_id}/done")
-def task_done(task_id: int, principal: ApiAgent, session: DbSession) -> Done:
+def task_done(task_id: Id, principal: ApiAgent, session: DbSession) -> Done:
     with http_errors():
         return Done.of(inbox_service.task_done(session, principal, task_id))

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
 
 from outreach.masking import mask, mask_text
 from outreach.queries.message import message_record
-from outreach.web.api.models import EventOut, LogPageOut, LogRow, MessageOut
+from outreach.services.fields import Id
+from outreach.web.api.models import ERRORS, EventOut, LogPageOut, LogRow, MessageOut
 from outreach.web.deps import ApiAgent, DbSession, RuntimeDep
 from outreach.web.logparams import LogParams
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 
 @router.get("/messages")
@@ -26,15 +28,16 @@ def list_messages(
     settings = runtime.config.file
     try:
         page = params.page(session, region=settings.default_region, size=settings.console.page_size)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    except ValueError as exc:  # an address that is no phone number: as any invalid field
+        error = {"type": "value_error", "loc": ("query", "address"), "msg": str(exc)}
+        raise RequestValidationError([{**error, "input": params.address}]) from None
     return LogPageOut(
         items=[LogRow.model_validate(r) for r in page.rows], next_before=page.next_before
     )
 
 
 @router.get("/messages/{message_id}")
-def get_message(message_id: int, principal: ApiAgent, session: DbSession) -> MessageOut:
+def get_message(message_id: Id, principal: ApiAgent, session: DbSession) -> MessageOut:
     record = message_record(session, message_id)
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no message {message_id}")

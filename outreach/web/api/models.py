@@ -11,6 +11,19 @@ from pydantic import BaseModel
 from outreach.services.contract import Outcome
 
 
+class Problem(BaseModel):
+    detail: str  # what was refused and why, or what does not exist
+
+
+# Every route may answer these (and 422, FastAPI's own, naming each invalid field).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "Refused: `detail` says why"},
+    401: {"model": Problem, "description": "No valid API token"},
+    403: {"model": Problem, "description": "The token's user does not have the role"},
+    404: {"model": Problem, "description": "No such object"},
+}
+
+
 class Me(BaseModel):
     name: str
     role: str

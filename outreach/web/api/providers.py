@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from outreach.queries import providers as read
-from outreach.web.api.models import ProviderOut, ProvidersOut, WorkerOut
+from outreach.web.api.models import ERRORS, ProviderOut, ProvidersOut, WorkerOut
 from outreach.web.deps import ApiAgent, DbSession, RuntimeDep
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 
 @router.get("/providers")

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Body, Query
 
 from outreach.queries.unknowns import unknown_sends
 from outreach.services import unknowns
+from outreach.services.fields import Id
 from outreach.services.inputs import RequeueIn, ResolveIn
 from outreach.vocabulary import Channel
-from outreach.web.api.models import Done, UnknownSendOut
+from outreach.web.api.models import ERRORS, Done, UnknownSendOut
 from outreach.web.deps import ApiAgent, ApiOps, DbSession
 from outreach.web.refusals import http_errors
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 
 @router.get("/unknown")
@@ -32,9 +33,7 @@ def list_unknown(
 
 
 @router.post("/unknown/{message_id}/resolve")
-def resolve_unknown(
-    message_id: int, data: ResolveIn, principal: ApiOps, session: DbSession
-) -> Done:
+def resolve_unknown(message_id: Id, data: ResolveIn, principal: ApiOps, session: DbSession) -> Done:
     """`sent: true`: it went out (sent); `false`: it did not (failed, "not_sent")."""
     with http_errors():
         return Done.of(unknowns.resolve(session, principal, message_id, data))
@@ -42,7 +41,7 @@ def resolve_unknown(
 
 @router.post("/unknown/{message_id}/requeue")
 def requeue_unknown(
-    message_id: int,
+    message_id: Id,
     principal: ApiOps,
     session: DbSession,
     data: Annotated[RequeueIn | None, Body()] = None,

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query, status
 
 from outreach.db.users import User
 from outreach.services import users
-from outreach.services.inputs import UserIn
-from outreach.web.api.models import Done, Me, TokenOut, UserOut
+from outreach.services.fields import Id, Text
+from outreach.services.inputs import TOKEN_NAME_MAX, UserIn
+from outreach.web.api.models import ERRORS, Done, Me, TokenOut, UserOut
 from outreach.web.deps import ApiAdmin, ApiAgent, DbSession
 from outreach.web.refusals import http_errors
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 
 def _user_out(user: User) -> UserOut:
@@ -37,17 +38,17 @@ def add_user(data: UserIn, principal: ApiAdmin, session: DbSession) -> UserOut:
 
 
 @router.post("/users/{user_id}/disable")
-def disable(user_id: int, principal: ApiAdmin, session: DbSession) -> Done:
+def disable(user_id: Id, principal: ApiAdmin, session: DbSession) -> Done:
     with http_errors():
         return Done.of(users.disable_user(session, principal, user_id))
 
 
 @router.post("/users/{user_id}/tokens", status_code=status.HTTP_201_CREATED)
 def new_token(
-    user_id: int,
+    user_id: Id,
     principal: ApiAdmin,
     session: DbSession,
-    name: Annotated[str, Query(min_length=1, max_length=64)] = "api",
+    name: Annotated[Text, Query(min_length=1, max_length=TOKEN_NAME_MAX)] = "api",
 ) -> TokenOut:
     """Mint an API token for a user; it is shown once."""
     with http_errors():

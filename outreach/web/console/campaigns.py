@@ -13,7 +13,7 @@ from outreach.actions.audit import ActionError
 from outreach.queries.dashboard import OUTCOMES, dashboard
 from outreach.runtime import Runtime
 from outreach.services import campaigns
-from outreach.services.inputs import EnrollIn
+from outreach.services.inputs import CampaignName, EnrollIn
 from outreach.vocabulary import CampaignStatus
 from outreach.web.console.charts import stacked_bars
 from outreach.web.console.paths import PREFIX, console_router, see_other
@@ -64,14 +64,14 @@ def campaigns_page(
 
 
 @router.post("/campaigns/{name}/pause")
-def campaign_pause(name: str, principal: OpsForm, session: DbSession) -> Response:
+def campaign_pause(name: CampaignName, principal: OpsForm, session: DbSession) -> Response:
     with http_errors():
         campaigns.set_status(session, principal, name, CampaignStatus.PAUSED)
     return see_other(f"{PREFIX}/campaigns")
 
 
 @router.post("/campaigns/{name}/resume")
-def campaign_resume(name: str, principal: OpsForm, session: DbSession) -> Response:
+def campaign_resume(name: CampaignName, principal: OpsForm, session: DbSession) -> Response:
     with http_errors():
         campaigns.set_status(session, principal, name, CampaignStatus.ACTIVE)
     return see_other(f"{PREFIX}/campaigns")
@@ -80,7 +80,7 @@ def campaign_resume(name: str, principal: OpsForm, session: DbSession) -> Respon
 @router.post("/campaigns/{name}/enroll")
 def campaign_enroll(
     request: Request,
-    name: str,
+    name: CampaignName,
     principal: OpsForm,
     session: DbSession,
     runtime: RuntimeDep,

@@ -16,6 +16,7 @@ from outreach.queries.next_contact import next_contacts
 from outreach.queries.timeline import debtor_timeline
 from outreach.runtime import Runtime
 from outreach.services.debtors import DEBTOR_ACTIONS, DebtorAction, act_on_debtor, find_debtor
+from outreach.services.fields import Id
 from outreach.vocabulary import HoldKind
 from outreach.web.console.paths import PREFIX, console_router, see_other
 from outreach.web.console.templating import page
@@ -55,7 +56,7 @@ def _debtor_page(
 @router.get("/debtors/{debtor_id}")
 def debtor_page(
     request: Request,
-    debtor_id: int,
+    debtor_id: Id,
     principal: ConsoleAgent,
     session: DbSession,
     runtime: RuntimeDep,
@@ -68,7 +69,7 @@ def _add_route(action: DebtorAction[Any]) -> None:
 
     def endpoint(
         request: Request,
-        debtor_id: int,
+        debtor_id: Id,
         principal: AgentForm,
         session: DbSession,
         runtime: RuntimeDep,

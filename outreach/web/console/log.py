@@ -16,6 +16,7 @@ from starlette.responses import Response
 from outreach.csv_export import SafeWriter
 from outreach.queries.log import EXPORT_COLUMNS, iter_export
 from outreach.queries.message import message_record
+from outreach.services.fields import Id
 from outreach.web.console.paths import console_router
 from outreach.web.console.templating import page
 from outreach.web.deps import ConsoleAgent, DbSession, RuntimeDep
@@ -105,7 +106,7 @@ def log_csv(request: Request, principal: ConsoleAgent, runtime: RuntimeDep) -> R
 
 @router.get("/messages/{message_id}")
 def message_view(
-    request: Request, message_id: int, principal: ConsoleAgent, session: DbSession
+    request: Request, message_id: Id, principal: ConsoleAgent, session: DbSession
 ) -> Response:
     record = message_record(session, message_id)
     if record is None:

@@ -6,18 +6,22 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import Form, HTTPException, Request
+from fastapi import Form, HTTPException, Query, Request
 from starlette.responses import Response
 
 from outreach.auth.passwords import same_secret
 from outreach.auth.sessions import SESSION_COOKIE, SignInRefused
+from outreach.db.users import User
 from outreach.runtime import Runtime
 from outreach.services import signin
+from outreach.services.fields import Text, length_of
+from outreach.services.inputs import PASSWORD_MAX
 from outreach.web.console.paths import PREFIX, console_router, see_other
 from outreach.web.console.templating import page
 from outreach.web.deps import AgentForm, DbSession, RuntimeDep
 
 SIGN_IN_COOKIE = "outreach_sign_in"  # double-submit CSRF token of the sign-in form
+NEXT_MAX = 4_000  # the page to go back to after signing in
 
 router = console_router()
 
@@ -65,7 +69,11 @@ def _sign_in_page(
 
 
 @router.get("/sign-in")
-def sign_in_form(request: Request, runtime: RuntimeDep, next: str | None = None) -> Response:
+def sign_in_form(
+    request: Request,
+    runtime: RuntimeDep,
+    next: Annotated[Text | None, Query(max_length=NEXT_MAX)] = None,
+) -> Response:
     return _sign_in_page(request, runtime, next_url=_safe_next(next))
 
 
@@ -74,10 +82,10 @@ def sign_in_submit(
     request: Request,
     runtime: RuntimeDep,
     session: DbSession,
-    name: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=1000)],
-    csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "",
+    name: Annotated[Text, Form(max_length=length_of(User.name))],
+    password: Annotated[Text, Form(max_length=PASSWORD_MAX)],
+    csrf_token: Annotated[Text, Form(max_length=100)] = "",
+    next: Annotated[Text, Form(max_length=NEXT_MAX)] = "",
 ) -> Response:
     if not same_secret(request.cookies.get(SIGN_IN_COOKIE, ""), csrf_token) or not csrf_token:
         raise HTTPException(403, "the sign-in form expired; reload the page and sign in again")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Form, HTTPException, Request
+from fastapi import Form, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from outreach.actions.audit import ActionError
 from outreach.queries.unknowns import unknown_sends
 from outreach.services import unknowns
+from outreach.services.fields import Blank, Id
 from outreach.services.inputs import RequeueIn, ResolveIn
 from outreach.vocabulary import Channel
 from outreach.web.console.paths import PREFIX, console_router, see_other
@@ -46,18 +47,19 @@ def _unknown_page(
 
 @router.get("/unknown")
 def unknown_page(
-    request: Request, principal: ConsoleAgent, session: DbSession, channel: str = ""
+    request: Request,
+    principal: ConsoleAgent,
+    session: DbSession,
+    channel: Annotated[Blank[Channel], Query()] = None,
 ) -> Response:
     """`channel` "" (the filter's "any") lists every channel."""
-    if channel and channel not in tuple(Channel):
-        raise HTTPException(422, f"channel: not a channel: {channel!r}")
-    return _unknown_page(request, principal, session, channel=Channel(channel) if channel else None)
+    return _unknown_page(request, principal, session, channel=channel)
 
 
 @router.post("/unknown/{message_id}/resolve")
 def unknown_resolve(
     request: Request,
-    message_id: int,
+    message_id: Id,
     principal: OpsForm,
     session: DbSession,
     data: Annotated[ResolveIn, Form()],
@@ -73,7 +75,7 @@ def unknown_resolve(
 @router.post("/unknown/{message_id}/requeue")
 def unknown_requeue(
     request: Request,
-    message_id: int,
+    message_id: Id,
     principal: OpsForm,
     session: DbSession,
     data: Annotated[RequeueIn, Form()],

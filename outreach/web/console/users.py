@@ -11,7 +11,8 @@ from starlette.responses import Response
 
 from outreach.actions.audit import ActionError
 from outreach.services import users
-from outreach.services.inputs import UserIn
+from outreach.services.fields import Id, Text
+from outreach.services.inputs import TOKEN_NAME_MAX, UserIn
 from outreach.web.console.paths import PREFIX, console_router, see_other
 from outreach.web.console.templating import page
 from outreach.web.deps import AdminForm, ConsoleAdmin, DbSession, Principal
@@ -61,7 +62,7 @@ def user_add(
 
 
 @router.post("/users/{user_id}/disable")
-def user_disable(user_id: int, principal: AdminForm, session: DbSession) -> Response:
+def user_disable(user_id: Id, principal: AdminForm, session: DbSession) -> Response:
     with http_errors():
         users.disable_user(session, principal, user_id)
     return see_other(f"{PREFIX}/users")
@@ -70,10 +71,10 @@ def user_disable(user_id: int, principal: AdminForm, session: DbSession) -> Resp
 @router.post("/users/{user_id}/tokens")
 def user_token(
     request: Request,
-    user_id: int,
+    user_id: Id,
     principal: AdminForm,
     session: DbSession,
-    name: Annotated[str, Form(min_length=1, max_length=64)] = "console",
+    name: Annotated[Text, Form(min_length=1, max_length=TOKEN_NAME_MAX)] = "console",
 ) -> Response:
     with http_errors():
         try:
