@@ -135,8 +135,11 @@ class BodyLimitMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 headers = list(message.get("headers", []))
-                if not body_done and _CLOSE not in headers:  # answered before the body ended:
-                    message = {**message, "headers": [*headers, _CLOSE]}  # stop reading it
+                # Answered before a body of unknown length ended: close, so the server stops
+                # reading it. A declared length (within the limit) is read out instead: closing
+                # with its bytes unread would reset the connection under the client's answer.
+                if not body_done and declared is None and _CLOSE not in headers:
+                    message = {**message, "headers": [*headers, _CLOSE]}
             await send(message)
 
         try:

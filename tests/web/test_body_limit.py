@@ -143,6 +143,17 @@ async def agen(data: bytes, chunk: int = 8192) -> AsyncIterator[bytes]:
         yield data[start : start + chunk]
 
 
+async def test_an_early_answer_to_a_declared_body_keeps_the_connection(served: Served) -> None:
+    """A body of declared length within the limit is read out after an early 403: closing
+    with its bytes unread would make the kernel reset the connection, and the client could
+    read the reset instead of the answer."""
+    response = await post(
+        served.url + SMS, content=b"Body=" + b"x" * 16_000, headers={"Content-Type": FORM}
+    )
+    assert response.status_code == 403
+    assert response.headers.get("connection") != "close"
+
+
 @pytest.mark.parametrize(
     ("path", "content_type"),
     [
