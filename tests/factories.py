@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.db.models import Account, ContactPoint, Debtor, Hold
+from outreach.db.models import Account, ContactPoint, Debtor, Hold, Message
+from outreach.vocabulary import MessageState
 
 _ids = count(1)
+PHONE = "+12125550143"  # add_debtor's default mobile
 
 
 def add_debtor(
@@ -111,3 +113,26 @@ def _point(
         created_at=now,
         **extra,
     )
+
+
+def add_sent_sms(factory: sessionmaker[Session], now: datetime, sid: str) -> int:
+    """A new debtor (add_debtor's defaults) and a reminder SMS sent to their mobile under
+    the provider's `sid`: what status callbacks refer to. Returns the message's id."""
+    debtor_id, account_id = add_debtor(factory, now)
+    with factory.begin() as session:
+        message = Message(
+            debtor_id=debtor_id,
+            account_id=account_id,
+            channel="sms",
+            template="sms/reminder",
+            to_address=PHONE,
+            state=MessageState.SENT,
+            provider_id=sid,
+            due_at=now,
+            sent_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(message)
+        session.flush()
+        return message.id

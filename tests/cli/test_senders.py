@@ -11,19 +11,12 @@ import pytest
 
 from outreach.config.settings import DEV_SECRET_KEY
 from tests.cli.conftest import invoke
+from tests.config.test_senders import SECRETS
 from tests.conftest import free_port
 from tests.processes import outreach_command, outreach_env, run_outreach, set_toml
 
 KEY = "k" * 32
 REAL = {"OUTREACH_SECRET_KEY": KEY, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32}
-SECRETS = (
-    "OUTREACH_PUBLIC_URL",
-    "OUTREACH_SECRET_KEY",
-    "TWILIO_ACCOUNT_SID",
-    "TWILIO_AUTH_TOKEN",
-    "OUTREACH_SMTP_USERNAME",
-    "OUTREACH_SMTP_PASSWORD",
-)
 CASES = [
     ("smtp", {}, "Error: OUTREACH_SECRET_KEY must be set when a real provider is configured"),
     ("smtp", {"OUTREACH_SECRET_KEY": "x"}, "Error: OUTREACH_SECRET_KEY is too short (1 of"),

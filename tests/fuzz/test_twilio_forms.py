@@ -34,12 +34,10 @@ from outreach.clock import SimulatedClock
 from outreach.db.models import ContactPoint, InboundMessage, Message, MessageEvent
 from outreach.inbound.twilio_form import SMS_FIELDS, STATUS_FIELDS
 from outreach.runtime import Runtime
-from outreach.vocabulary import MessageState
 from outreach.web.app import create_app
-from tests.factories import add_debtor
+from tests.factories import PHONE, add_sent_sms
 
 PATHS = ("/webhooks/twilio/sms", "/webhooks/twilio/status")
-PHONE = "+12125550143"
 ACCOUNT_SID = "AC" + "0" * 32
 KNOWN_SID = "SM" + "5" * 32  # a message we sent, for the status callbacks
 CI_EXAMPLES = {"unsigned": 250, "sms": 200, "status": 150}
@@ -187,23 +185,7 @@ class _nothing:
 
 @pytest.fixture
 def app(runtime: Runtime, clock: SimulatedClock) -> Iterator[TestClient]:
-    debtor_id, account_id = add_debtor(runtime.factory, clock.now())
-    with runtime.factory.begin() as session:
-        session.add(
-            Message(
-                debtor_id=debtor_id,
-                account_id=account_id,
-                channel="sms",
-                template="sms/reminder",
-                to_address=PHONE,
-                state=MessageState.SENT,
-                provider_id=KNOWN_SID,
-                due_at=clock.now(),
-                sent_at=clock.now(),
-                created_at=clock.now(),
-                updated_at=clock.now(),
-            )
-        )
+    add_sent_sms(runtime.factory, clock.now(), KNOWN_SID)
     web = create_app(runtime, self_url="http://127.0.0.1:1", run_worker=False)
     with TestClient(web, base_url="http://testserver", raise_server_exceptions=False) as client:
         yield client

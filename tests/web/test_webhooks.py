@@ -24,9 +24,8 @@ from outreach.db.types import Base
 from outreach.runtime import Runtime
 from outreach.vocabulary import MessageState
 from outreach.web.app import create_app
-from tests.factories import add_debtor
+from tests.factories import PHONE, add_debtor, add_sent_sms
 
-PHONE = "+12125550143"  # add_debtor's default mobile
 ACCOUNT_SID = "AC" + "0" * 32  # the sandbox account's (config.twilio_credentials)
 _sids = itertools.count(1)
 
@@ -272,7 +271,7 @@ async def test_status_callbacks_are_checked_the_same_way(
     client: httpx.AsyncClient, config: Config, runtime: Runtime, clock: SimulatedClock
 ) -> None:
     sid = new_sid()
-    message_id = _sent_sms(runtime, clock, sid)
+    message_id = add_sent_sms(runtime.factory, clock.now(), sid)
     for form in (
         status_form(sid, "undelivered", ErrorCode="21610", AccountSid=OTHER_ACCOUNT),
         status_form(sid, "undelivered", ErrorCode="21610; DROP TABLE messages"),
@@ -567,32 +566,11 @@ async def test_an_unknown_number_gets_a_generic_answer(
 # --- status callbacks -------------------------------------------------------------------------
 
 
-def _sent_sms(runtime: Runtime, clock: SimulatedClock, sid: str) -> int:
-    debtor_id, account_id = add_debtor(runtime.factory, clock.now())
-    with runtime.factory.begin() as session:
-        message = Message(
-            debtor_id=debtor_id,
-            account_id=account_id,
-            channel="sms",
-            template="sms/reminder",
-            to_address=PHONE,
-            state=MessageState.SENT,
-            provider_id=sid,
-            due_at=clock.now(),
-            sent_at=clock.now(),
-            created_at=clock.now(),
-            updated_at=clock.now(),
-        )
-        session.add(message)
-        session.flush()
-        return message.id
-
-
 async def test_status_callbacks_never_move_a_message_backwards(
     client: httpx.AsyncClient, config: Config, runtime: Runtime, clock: SimulatedClock
 ) -> None:
     sid = new_sid()
-    message_id = _sent_sms(runtime, clock, sid)
+    message_id = add_sent_sms(runtime.factory, clock.now(), sid)
     for status in ("queued", "delivered", "sent", "undelivered"):
         form = status_form(sid, status)
         response = await post_signed(client, config, "/webhooks/twilio/status", form)
@@ -619,7 +597,7 @@ async def test_an_opt_out_error_code_opts_the_number_out(
     client: httpx.AsyncClient, config: Config, runtime: Runtime, clock: SimulatedClock
 ) -> None:
     sid = new_sid()
-    message_id = _sent_sms(runtime, clock, sid)
+    message_id = add_sent_sms(runtime.factory, clock.now(), sid)
     form = status_form(sid, "undelivered", ErrorCode="21610")
     assert (await post_signed(client, config, "/webhooks/twilio/status", form)).status_code == 200
     with runtime.factory() as session:
