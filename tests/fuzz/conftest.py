@@ -2,9 +2,8 @@
 OUTREACH_TEST_DATABASE_URL) with a little of everything in it, so generated ids and names
 reach real rows; an admin's API token and a signed-in console session; and the size.
 
-Size: OUTREACH_FUZZ_EXAMPLES examples per route and form (default `CI_EXAMPLES`, which keeps
-the whole suite near 30-60 s on two cores); raise it for a long local run, e.g.
-`OUTREACH_FUZZ_EXAMPLES=500 pytest tests/fuzz`."""
+Size (tests.fuzz.size): 10 examples per route and form in CI, which keeps the whole suite
+near 30-60 s on two cores; OUTREACH_FUZZ_EXAMPLES for a long local run."""
 
 from __future__ import annotations
 
@@ -30,10 +29,10 @@ from outreach.runtime import Runtime
 from tests.conftest import CONFIG_DIR, PG_URL_ENV, reset_postgres
 from tests.console_helpers import add_messages, add_user, make_app, sign_in, token_for
 from tests.factories import add_debtor
+from tests.fuzz.size import examples
 from tests.unknowns_helpers import add_unknown
 
-CI_EXAMPLES = 10
-EXAMPLES = int(os.environ.get("OUTREACH_FUZZ_EXAMPLES") or CI_EXAMPLES)
+EXAMPLES = examples(ci=10)
 
 # Every answer the fuzzed app gave this run, by status: the summary line's counts.
 STATUSES: Counter[int] = Counter()

@@ -36,12 +36,12 @@ from outreach.inbound.twilio_form import SMS_FIELDS, STATUS_FIELDS
 from outreach.runtime import Runtime
 from outreach.web.app import create_app
 from tests.factories import PHONE, add_sent_sms
+from tests.fuzz.size import LONG_RUN, examples
 
 PATHS = ("/webhooks/twilio/sms", "/webhooks/twilio/status")
 ACCOUNT_SID = "AC" + "0" * 32
 KNOWN_SID = "SM" + "5" * 32  # a message we sent, for the status callbacks
 CI_EXAMPLES = {"unsigned": 250, "sms": 200, "status": 150}
-EXAMPLES = int(os.environ.get("OUTREACH_FUZZ_EXAMPLES") or 0)
 
 COUNTS: Counter[str] = Counter()
 _fresh = itertools.count(1)
@@ -50,10 +50,10 @@ _fresh = itertools.count(1)
 def fuzz(name: str) -> settings:
     """The size of one fuzz test: CI's, or OUTREACH_FUZZ_EXAMPLES for a longer local run."""
     return settings(
-        max_examples=EXAMPLES or CI_EXAMPLES[name],
+        max_examples=examples(CI_EXAMPLES[name]),
         deadline=None,
         database=None,  # the same examples every run, not the ones a past run kept
-        derandomize=not EXAMPLES,
+        derandomize=not LONG_RUN,
         suppress_health_check=[
             HealthCheck.function_scoped_fixture,  # one app and database for all examples
             HealthCheck.too_slow,
