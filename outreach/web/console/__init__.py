@@ -47,11 +47,23 @@ def install_console(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_form(request: Request, exc: RequestValidationError) -> Response:
         if not _is_console(request):
-            return await request_validation_exception_handler(request, exc)
+            return await request_validation_exception_handler(request, _printable(exc))
         text = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'][1:]) or 'input'}: {e['msg']}" for e in exc.errors()
         )
         return page(request, None, "error.html", title="Error", status=422, error=text)
+
+
+def _printable(exc: RequestValidationError) -> RequestValidationError:
+    """The errors with a body that is not UTF-8 shown with replacement characters: FastAPI's
+    handler would decode those bytes strictly and answer 500 instead of the 422."""
+    errors = [
+        {**e, "input": e["input"].decode("utf-8", "replace")}
+        if isinstance(e.get("input"), bytes)
+        else e
+        for e in exc.errors()
+    ]
+    return RequestValidationError(errors, body=None)
 
 
 def _is_console(request: Request) -> bool:

@@ -92,6 +92,18 @@ def test_nul_in_a_query_string_or_a_path_is_refused(api: tuple[Runtime, TestClie
         assert response.json()["detail"][0]["type"] == "string_pattern_mismatch"
 
 
+@pytest.mark.parametrize("slug", ["notes", "calls", "payments", "promises", "holds", "opt-out"])
+def test_a_body_that_is_not_utf8_is_a_422(api: tuple[Runtime, TestClient], slug: str) -> None:
+    """Found by the long fuzz run: FastAPI's handler decoded the echoed body strictly (500)."""
+    runtime, client = api
+    debtor, _ = add_debtor(runtime.factory, runtime.clock.now())
+    response = client.post(
+        f"/api/debtors/{debtor}/{slug}", content=b"\x80", headers={"Content-Type": ""}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["input"] == "\ufffd"
+
+
 def test_text_longer_than_its_column_is_refused(api: tuple[Runtime, TestClient]) -> None:
     """Call.phone is 32 characters: PostgreSQL refused a longer one with a 500."""
     runtime, client = api
