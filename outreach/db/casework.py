@@ -16,6 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The tables this module's foreign keys name (debtors, accounts, messages...): a command that
+# touches only casework rows, such as `outreach users add` auditing itself, must still find them.
+from outreach.db import models as _models  # noqa: F401
 from outreach.db.types import Base, BigId, money_column
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from outreach.db.users import ApiToken, User
 from outreach.runtime import Runtime
 from outreach.web.app import create_app
 from tests.cli.conftest import invoke
+from tests.processes import outreach_command, outreach_env
 
 
 def test_add_token_list_and_disable(config_dir: Path, db_url: str, clock: SimulatedClock) -> None:
@@ -60,3 +62,22 @@ def test_bad_input_exits_2_and_says_why(config_dir: Path) -> None:
     assert code == 2 and "'boss' is not one of 'agent', 'ops', 'admin'" in err
     code, _, err = invoke(config_dir, "users", "token", "nobody")
     assert code == 2 and "no user 'nobody'" in err
+
+
+def test_the_user_commands_work_in_a_process_of_their_own(config_dir: Path) -> None:
+    """As an operator runs them: a fresh interpreter has loaded no tables but the ones the
+    command imports (the audit row's foreign keys once failed there with a traceback)."""
+    assert invoke(config_dir, "migrate")[0] == 0
+
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        command = outreach_command(config_dir, "users", *args)
+        return subprocess.run(
+            command, env=outreach_env(), input=stdin, capture_output=True, text=True, timeout=60
+        )
+
+    added = run("add", "ana", "--role", "ops", "--password-stdin", stdin="a long passphrase\n")
+    assert (added.returncode, added.stdout) == (0, "User ana (ops) created.\n"), added.stderr
+    token = run("token", "ana")
+    assert token.returncode == 0 and token.stdout.strip(), token.stderr
+    disabled = run("disable", "ana")
+    assert disabled.returncode == 0, disabled.stderr
