@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from outreach.vocabulary import ID_MAX
 
 
 @lru_cache(maxsize=32)
@@ -42,6 +44,16 @@ class LinkBuilder:
         return f"{self.base_url}/webhooks/twilio/status"
 
     def read(self, purpose: str, token: str, max_age: int | None = None) -> dict[str, int]:
-        """Decode a token; raises itsdangerous.BadSignature (or SignatureExpired)."""
-        data: dict[str, int] = self._serializer(purpose).loads(token, max_age=max_age)
+        """Decode a token; raises itsdangerous.BadSignature (or SignatureExpired). A signed
+        payload that is not ids the database can hold is refused the same way: with a key
+        anyone may know (the sandbox's), a link to id 10**20 would otherwise reach the query."""
+        data = self._serializer(purpose).loads(token, max_age=max_age)
+        if not (
+            isinstance(data, dict)
+            and all(
+                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= ID_MAX
+                for v in data.values()
+            )
+        ):
+            raise BadSignature("the link's payload is not ids")
         return data

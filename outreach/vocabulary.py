@@ -82,6 +82,9 @@ CONTACT_STATES = (
     MessageState.UNKNOWN,
 )
 # States the dispatcher claims from when due_at has come.
+# The largest id either database stores (BIGINT; SQLite's INTEGER is 64-bit).
+ID_MAX: Final = 2**63 - 1
+
 DUE_STATES = (MessageState.PLANNED, MessageState.DEFERRED)
 # Channels whose send may simply run again: a letter is produced idempotently (its manifest
 # says whether it exists), so an interrupted letter goes back to planned, never to unknown.

@@ -19,7 +19,7 @@ RANKS: dict[str, int] = {
     "vocabulary": 0,
     "clock": 0,
     "masking": 0,
-    "links": 0,
+    "links": 1,
     "metrics": 0,
     "collector": 0,
     "csv_export": 0,

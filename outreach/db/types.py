@@ -42,9 +42,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-ID_MAX = 2**63 - 1  # the largest id either database stores (BIGINT; SQLite's INTEGER is 64-bit)
-
-
 # Every amount of money: Numeric(MONEY_DIGITS, MONEY_PLACES), whole cents below MONEY_LIMIT.
 MONEY_DIGITS, MONEY_PLACES = 12, 2
 MONEY_LIMIT = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES)

@@ -20,7 +20,8 @@ from pydantic_core import CoreSchema
 from sqlalchemy import String
 from sqlalchemy.orm import InstrumentedAttribute
 
-from outreach.db.types import ID_MAX, MONEY_DIGITS, MONEY_PLACES
+from outreach.db.types import MONEY_DIGITS, MONEY_PLACES
+from outreach.vocabulary import ID_MAX
 
 T = TypeVar("T")
 

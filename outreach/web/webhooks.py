@@ -69,15 +69,15 @@ def twilio_webhooks_router(runtime: Runtime) -> APIRouter:
         """The form's fields and the signature, once the signature over them has been
         checked and the form found to be one Twilio sends."""
         where = f"{request.url.path} from {request.client.host if request.client else '?'}"
-        signature = request.headers.get("x-twilio-signature")
-        if not signature:
-            log.warning("twilio webhook %s: no X-Twilio-Signature: refused", where)
-            raise HTTPException(403, "missing X-Twilio-Signature")
         if len(request.url.query) > MAX_QUERY_CHARS:
             log.warning(
                 "twilio webhook %s: query over %d characters: refused", where, MAX_QUERY_CHARS
             )
             raise HTTPException(414, f"query string over {MAX_QUERY_CHARS} characters")
+        signature = request.headers.get("x-twilio-signature")
+        if not signature:
+            log.warning("twilio webhook %s: no X-Twilio-Signature: refused", where)
+            raise HTTPException(403, "missing X-Twilio-Signature")
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
             raise HTTPException(400, f"the body must be {FORM_TYPE}")
         try:

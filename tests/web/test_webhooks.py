@@ -122,6 +122,8 @@ async def test_a_long_query_is_refused_before_the_signature_is_checked(
     response = await post_signed(client, config, path, form)
     assert response.status_code == 414, response.text
     assert "query string over" in response.json()["detail"]
+    unsigned = await client.post(path, data=form)
+    assert unsigned.status_code == 414, unsigned.text
     assert count(runtime, InboundMessage) == 0
     short = await post_signed(client, config, "/webhooks/twilio/sms?source=a", sms_form("HELP"))
     assert short.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -55,15 +56,25 @@ def install_console(app: FastAPI) -> None:
 
 
 def _printable(exc: RequestValidationError) -> RequestValidationError:
-    """The errors with a body that is not UTF-8 shown with replacement characters: FastAPI's
-    handler would decode those bytes strictly and answer 500 instead of the 422."""
-    errors = [
-        {**e, "input": e["input"].decode("utf-8", "replace")}
-        if isinstance(e.get("input"), bytes)
-        else e
-        for e in exc.errors()
-    ]
-    return RequestValidationError(errors, body=None)
+    """The errors with the input they echo made valid UTF-8 (a body that is not UTF-8, a lone
+    surrogate from a JSON escape): FastAPI's handler would encode them strictly and answer
+    500 instead of the 422."""
+    return RequestValidationError(
+        [{**e, "input": _utf8(e["input"])} if "input" in e else e for e in exc.errors()],
+        body=None,
+    )
+
+
+def _utf8(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_utf8(v) for v in value]
+    return value
 
 
 def _is_console(request: Request) -> bool:

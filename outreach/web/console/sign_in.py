@@ -96,13 +96,16 @@ def sign_in_submit(
             session, runtime.clock.now(), settings, name=name.strip(), password=password, ip=ip
         )
     except SignInRefused as exc:
-        return _sign_in_page(
+        refused = _sign_in_page(
             request,
             runtime,
             next_url=_safe_next(next),
             error=str(exc),
             status=429 if exc.rate_limited else 401,
         )
+        if exc.rate_limited:  # at the latest when the window has passed (RFC 9110 10.2.3)
+            refused.headers["Retry-After"] = str(settings.sign_in_window_minutes * 60)
+        return refused
     response = see_other(_safe_next(next))
     response.set_cookie(
         SESSION_COOKIE,

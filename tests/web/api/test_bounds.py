@@ -104,6 +104,19 @@ def test_a_body_that_is_not_utf8_is_a_422(api: tuple[Runtime, TestClient], slug:
     assert response.json()["detail"][0]["input"] == "\ufffd"
 
 
+@pytest.mark.parametrize(("slug", "field"), [("notes", "body"), ("holds", "reason")])
+def test_a_lone_surrogate_is_a_422(api: tuple[Runtime, TestClient], slug: str, field: str) -> None:
+    """JSON may escape half a UTF-16 pair; echoing it back in the 422 was a 500."""
+    runtime, client = api
+    debtor, _ = add_debtor(runtime.factory, runtime.clock.now())
+    response = client.post(
+        f"/api/debtors/{debtor}/{slug}",
+        content=f'{{"{field}": "\\ud800", "kind": "cease"}}'.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+
+
 def test_text_longer_than_its_column_is_refused(api: tuple[Runtime, TestClient]) -> None:
     """Call.phone is 32 characters: PostgreSQL refused a longer one with a 500."""
     runtime, client = api

@@ -118,6 +118,10 @@ def test_failed_sign_ins_are_audited_logged_masked_and_rate_limited(
     with caplog.at_level(logging.WARNING, logger="outreach.auth.sessions"):
         assert [attempt("wrong password!") for _ in range(limit)] == [401] * limit
         assert attempt(PASSWORD) == 429  # locked, even with the right password
+    form = client.get("/console/sign-in")
+    data = {"name": "alice.smith", "password": PASSWORD, "csrf_token": csrf_of(form.text)}
+    locked = client.post("/console/sign-in", data=data, follow_redirects=False)
+    assert locked.headers["Retry-After"] == str(config.file.console.sign_in_window_minutes * 60)
     assert "alice.smith" not in caplog.text and "*******mith" in caplog.text
     assert "wrong password" not in caplog.text
     with runtime.factory() as session:
