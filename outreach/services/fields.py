@@ -10,6 +10,7 @@ tests/web/test_fields.py checks that every field of every route is bounded.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -60,7 +61,22 @@ Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 Blank = Annotated[T | None, BeforeValidator(_blank_is_none), _BlankInSchema()]  # "" is None
 
-Money = Annotated[Decimal, Field(gt=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)]
+_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # a minus: refused by gt=0, in its words
+
+
+def _plain_amount(value: object) -> object:
+    """'125.50' (or a JSON number): never '1_000', '1e5' or another script's digits, which
+    Decimal would read as 1000, 100000 and 5 without a word."""
+    if isinstance(value, str) and not _AMOUNT.fullmatch(value.strip()):
+        raise ValueError("an amount is digits with an optional decimal point, e.g. 125.50")
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_plain_amount),
+    Field(gt=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES),
+]
 
 # Far enough either way for any real date, near enough that a day or a time zone added to one
 # never leaves the calendar (date.max + 1 day is an OverflowError, deep in a page or the engine).

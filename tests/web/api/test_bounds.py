@@ -145,6 +145,21 @@ def test_a_time_without_an_offset_or_off_the_calendar_is_refused(
     assert reason in response.json()["detail"][0]["msg"]
 
 
+@pytest.mark.parametrize("amount", ["1_000", "1e5", "\u0665", "12.5.0", " "])
+def test_an_amount_is_plain_digits(api: tuple[Runtime, TestClient], amount: str) -> None:
+    """Decimal reads '1_000', '1e5' and Arabic-Indic digits; a payment of 100000 was taken."""
+    runtime, client = api
+    debtor, account = add_debtor(runtime.factory, runtime.clock.now())
+    response = _post(client, debtor, "payments", {"account_id": account, "amount": amount})
+    assert response.status_code == 422, response.text
+    with runtime.factory() as session:
+        assert session.scalar(select(func.count()).select_from(Payment)) == 0
+    assert (
+        _post(client, debtor, "payments", {"account_id": account, "amount": "12.50"}).status_code
+        == 201
+    )
+
+
 def test_a_payment_in_the_future_is_refused(api: tuple[Runtime, TestClient]) -> None:
     runtime, client = api
     debtor, account = add_debtor(runtime.factory, runtime.clock.now())
