@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,17 +37,11 @@ class ReplyTarget:
     contact_point_id: int | None
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "debtor_id": self.debtor_id,
-            "account_id": self.account_id,
-            "contact_point_id": self.contact_point_id,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> ReplyTarget | None:
-        if not data:
-            return None
-        return cls(data["debtor_id"], data["account_id"], data["contact_point_id"])
+        return cls(**data) if data else None
 
 
 def reply_target(sender: Sender) -> ReplyTarget | None:

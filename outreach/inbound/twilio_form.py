@@ -29,7 +29,12 @@ class FormKind(StrEnum):
 
 
 class FormRefused(ValueError):
-    """The form is not one Twilio sends; the message says why (for the 400)."""
+    """The form is not one Twilio sends; the message says why (for the 400). `unknown`: the
+    fields Twilio does not send, when that is the reason (it may have added them)."""
+
+    def __init__(self, message: str, unknown: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.unknown = unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +168,7 @@ def read_form(
     if duplicated:
         raise FormRefused(f"duplicated form field(s): {', '.join(_shown(duplicated))}")
     if unknown := unknown_fields((k for k, _ in pairs), kind, extra):
-        raise FormRefused(f"unknown form field(s): {', '.join(_shown(unknown))}")
+        raise FormRefused(f"unknown form field(s): {', '.join(_shown(unknown))}", tuple(unknown))
     form: dict[str, str] = {}
     known = _FIELDS[kind]
     for key, value in pairs:

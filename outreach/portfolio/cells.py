@@ -27,9 +27,6 @@ _BOOLS |= {"false": False, "0": False}
 _CENTS = Decimal("0.01")
 
 
-_MAX_MONEY = MONEY_LIMIT
-
-
 _MAX_DAYS = 36_500
 
 
@@ -91,7 +88,7 @@ _PLAIN_MONEY_RE = re.compile(r"\d{1,10}(?:\.\d{1,2})?")
 def parse_money(value: str) -> Decimal:
     if _PLAIN_MONEY_RE.fullmatch(value):  # the common "1250.00": no cleaning, no sign, finite
         plain = Decimal(value)
-        if plain >= _MAX_MONEY:
+        if plain >= MONEY_LIMIT:
             raise Invalid(f"{value} is too large")
         return plain.quantize(_CENTS)
     cleaned = value.replace("$", "").replace(",", "").strip()
@@ -105,7 +102,7 @@ def parse_money(value: str) -> Decimal:
         raise Invalid(f"{value!r} has fractions of a cent")
     if amount < 0:
         raise Invalid(f"negative amount {value}")
-    if amount >= _MAX_MONEY:
+    if amount >= MONEY_LIMIT:
         raise Invalid(f"{value} is too large")
     return amount.quantize(_CENTS)
 

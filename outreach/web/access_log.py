@@ -61,7 +61,9 @@ class AccessLogFilter(logging.Filter):
                 break
         segments = path.split("/")
         path = "/".join(mask(s) if _random_looking(s) else s for s in segments)
-        return mask_log_text(path, limit=PATH_LIMIT) + ("?…" if sep else "")
+        if len(path) > PATH_LIMIT:  # cut (and masked past the cut, no number cut in two);
+            path = mask_log_text(path, limit=PATH_LIMIT)  # the handler masks the rest
+        return path + ("?…" if sep else "")
 
 
 def install_access_log(*routers: APIRouter) -> None:

@@ -21,7 +21,7 @@ from outreach.inbound.apply import SignatureReused, handle_sms
 from outreach.inbound.handler import InboundServices, InboundSms
 from outreach.inbound.replies import ReplyRenderer
 from outreach.inbound.status import UnknownStatus, record_status
-from outreach.inbound.twilio_form import FormKind, FormRefused, read_form, unknown_fields
+from outreach.inbound.twilio_form import FormKind, FormRefused, read_form
 from outreach.masking import mask
 from outreach.runtime import Runtime
 
@@ -93,7 +93,7 @@ def twilio_webhooks_router(runtime: Runtime) -> APIRouter:
         try:
             fields = read_form(pairs, kind, account_sid=account_sid, extra=extra_fields)
         except FormRefused as exc:
-            if unknown := unknown_fields((k for k, _ in pairs), kind, extra_fields):
+            if unknown := exc.unknown:
                 # Twilio adds fields without notice: say which, so they can be allowed.
                 log.error(
                     "twilio webhook %s: refused for field(s) Twilio may have added: %s"
