@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from outreach.config.settings import WebSettings
+from outreach.web.paths import under
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,7 @@ class BodyLimits:
         """(the prefix that applies or "default", its limit). A prefix matches whole path
         segments: "/webhooks" covers /webhooks and /webhooks/..., not /webhooksX."""
         for prefix, limit in self.by_prefix:
-            base = prefix.rstrip("/")
-            if path == base or path.startswith(base + "/"):
+            if under(path, prefix):
                 return prefix, limit
         return "default", self.default
 

@@ -15,6 +15,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from outreach.web.paths import under
+
 NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 PAGE_HEADERS = {
@@ -36,11 +38,6 @@ def route_prefixes(routes: Iterable[BaseRoute]) -> tuple[str, ...]:
     return tuple(sorted({r.path.split("{")[0] for r in routes if isinstance(r, APIRoute)}, key=len))
 
 
-def _under(path: str, prefix: str) -> bool:
-    base = prefix.rstrip("/")
-    return path == base or path.startswith(base + "/")
-
-
 class SecurityHeadersMiddleware:
     """Pure ASGI: adds the headers of the path's kind to the response start."""
 
@@ -53,7 +50,7 @@ class SecurityHeadersMiddleware:
 
     def headers_for(self, path: str) -> Mapping[str, str]:
         for prefixes, headers in self.kinds:
-            if any(_under(path, p) for p in prefixes):
+            if any(under(path, p) for p in prefixes):
                 return headers
         return NOSNIFF
 

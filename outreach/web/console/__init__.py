@@ -20,6 +20,7 @@ from outreach.web.console.paths import PREFIX
 from outreach.web.console.router import router
 from outreach.web.console.templating import STATIC_DIR, page
 from outreach.web.deps import SignInRequired
+from outreach.web.paths import under
 
 
 def install_console(app: FastAPI) -> None:
@@ -78,4 +79,4 @@ def _utf8(value: Any) -> Any:
 
 
 def _is_console(request: Request) -> bool:
-    return request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/")
+    return under(request.url.path, PREFIX)
